@@ -1,0 +1,102 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Config } from './config.js';
+import type { ClickRecord } from './domain/click.js';
+import type { Ids } from './ids.js';
+import { randomIds } from './ids.js';
+import type { AppEnv } from './http/env.js';
+import { adminAuth, merchantAuth } from './http/middleware/auth.js';
+import { limitBody, requireJson } from './http/middleware/body.js';
+import { problemBody, problemResponse, toProblemResponse } from './http/problems.js';
+import { adminRoutes } from './http/routes/admin.js';
+import { healthRoutes } from './http/routes/health.js';
+import { linkRoutes } from './http/routes/links.js';
+import { redirectRoutes } from './http/routes/redirect.js';
+import { LinkCache } from './store/link-cache.js';
+import type { Store } from './store/types.js';
+
+export interface ClickQueue {
+  push(click: ClickRecord): void;
+  readonly depth: number;
+  readonly dropped: number;
+}
+
+export interface AppDeps {
+  config: Pick<Config, 'publicUrl' | 'allowedHosts' | 'categories' | 'adminToken' | 'signingKeys' | 'linkCache'>;
+  store: Store;
+  storeKind: 'redis' | 'memory';
+  clicks: ClickQueue;
+  /** ms since epoch */
+  now?: () => number;
+  ids?: Ids;
+  /** The runtime knows where the client address is (socket, proxy header, platform header). */
+  clientIp?: (request: Request, env: unknown) => string | undefined;
+  logError?: (error: unknown) => void;
+}
+
+const DEFAULT_BODY_LIMIT = 64 * 1024;
+const BULK_BODY_LIMIT = 2 * 1024 * 1024;
+
+/** Builds the whole gateway from its dependencies; runtime entries only wire these and serve it. */
+export function createApp(deps: AppDeps): { app: OpenAPIHono<AppEnv>; linkCache: LinkCache } {
+  const now = deps.now ?? Date.now;
+  const ids = deps.ids ?? randomIds;
+  const logError = deps.logError ?? ((error: unknown) => console.error('hanglink: unhandled error', error));
+  const { config, store } = deps;
+  const signingKey = config.signingKeys[0];
+  if (signingKey === undefined) throw new Error('createApp needs at least one signing key');
+
+  const linkCache = new LinkCache(store, { ...config.linkCache, allowedHosts: config.allowedHosts, now });
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use('/v1/admin/*', adminAuth(config.adminToken));
+  app.use('/v1/links/*', merchantAuth(store));
+  app.use('/v1/links', merchantAuth(store));
+  app.use('/v1/*', requireJson);
+  const defaultLimit = limitBody(DEFAULT_BODY_LIMIT);
+  const bulkLimit = limitBody(BULK_BODY_LIMIT);
+  app.use('/v1/*', (c, next) => (c.req.path === '/v1/links/bulk' ? bulkLimit(c, next) : defaultLimit(c, next)));
+
+  app.route('/', adminRoutes({ store, ids, categories: config.categories, now }));
+  app.route(
+    '/',
+    linkRoutes({
+      store,
+      ids,
+      now,
+      publicUrl: config.publicUrl,
+      rules: { allowedHosts: config.allowedHosts, categories: config.categories },
+      onChange: (code) => linkCache.invalidate(code),
+    }),
+  );
+  app.route(
+    '/',
+    healthRoutes({
+      ping: () => store.ping(),
+      storeKind: deps.storeKind,
+      clickBacklog: () => ({ buffered: deps.clicks.depth, dropped: deps.clicks.dropped }),
+    }),
+  );
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'merchantKey', { type: 'http', scheme: 'bearer', description: 'Merchant API key' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'Operator token' });
+  app.doc('/openapi.json', {
+    openapi: '3.0.3',
+    info: { title: 'hanglink', version: '1', description: 'Ad hang-link redirect and click-tracking gateway: merchant and operator API.' },
+  });
+
+  app.route(
+    '/',
+    redirectRoutes({
+      cache: linkCache,
+      signingKey,
+      newClickId: ids.clickId,
+      now,
+      recordClick: (click) => deps.clicks.push(click),
+      clientIp: deps.clientIp ?? (() => undefined),
+    }),
+  );
+
+  app.notFound((c) => problemResponse(problemBody(404, 'not-found', 'Not found', `Nothing is at ${c.req.method} ${c.req.path}.`)));
+  app.onError((error) => toProblemResponse(error, logError));
+  return { app, linkCache };
+}

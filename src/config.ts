@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { type CategoryPolicy, parseCategoryPolicy } from './domain/categories.js';
+import { KEY_ID_PATTERN, type SigningKey } from './domain/attribution.js';
+import type { AllowedHosts } from './domain/destination.js';
+
+export interface Config {
+  production: boolean;
+  port: number;
+  /** null: no Redis configured, the in-process store is used and nothing survives a restart. */
+  redisUrl: string | null;
+  adminToken: string;
+  /** The first key signs; every key verifies, so keys can rotate. */
+  signingKeys: SigningKey[];
+  /** Base of every shortUrl, without a trailing slash. */
+  publicUrl: string;
+  allowedHosts: AllowedHosts;
+  categories: CategoryPolicy;
+  /** Read the client IP from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
+  clicks: { flushIntervalMs: number; batchSize: number; maxBuffered: number };
+  linkCache: { ttlMs: number; maxEntries: number };
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Secrets generated because none were given (development only): print them once. */
+  generated: { adminToken?: string; signingKey?: string };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`hanglink cannot start, the configuration is wrong:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+const MIN_SECRET_LENGTH = 16;
+const DEFAULT_ALLOWED_HOSTS = '*.taobao.com,*.tmall.com';
+const HOST_PATTERN = /^(\*\.)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+    return fallback;
+  }
+  return value;
+}
+
+function signingKeys(raw: string, problems: string[]): SigningKey[] {
+  const keys: SigningKey[] = [];
+  for (const entry of raw.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const at = entry.indexOf(':');
+    const id = at === -1 ? '' : entry.slice(0, at);
+    const secret = at === -1 ? '' : entry.slice(at + 1);
+    if (!KEY_ID_PATTERN.test(id) || secret.length < MIN_SECRET_LENGTH) {
+      problems.push(
+        `HANGLINK_SIGNING_KEYS entries are "kid:secret" with kid from [A-Za-z0-9_-] and a secret of at least ${MIN_SECRET_LENGTH} characters (entry "${id || entry.slice(0, 8)}…" is not)`,
+      );
+      continue;
+    }
+    if (keys.some((k) => k.id === id)) problems.push(`HANGLINK_SIGNING_KEYS names key id "${id}" twice`);
+    keys.push({ id, secret });
+  }
+  if (keys.length === 0 && problems.length === 0) problems.push('HANGLINK_SIGNING_KEYS has no key');
+  return keys;
+}
+
+function allowedHosts(raw: string, problems: string[]): string[] {
+  const hosts: string[] = [];
+  for (const entry of raw.split(',').map((e) => e.trim().toLowerCase()).filter((e) => e !== '')) {
+    if (!HOST_PATTERN.test(entry)) {
+      problems.push(`HANGLINK_ALLOWED_HOSTS entry "${entry}" is not a host name or "*.domain"`);
+      continue;
+    }
+    hosts.push(entry.startsWith('*.') ? entry.slice(1) : entry);
+  }
+  if (hosts.length === 0 && problems.length === 0) problems.push('HANGLINK_ALLOWED_HOSTS names no host');
+  return hosts;
+}
+
+function publicUrl(raw: string, problems: string[]): string {
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+    if (url.search !== '' || url.hash !== '') throw new Error('query');
+    return url.href.replace(/\/+$/, '');
+  } catch {
+    problems.push(`HANGLINK_PUBLIC_URL must be an http(s) URL without query or fragment (got "${raw}")`);
+    return raw;
+  }
+}
+
+/**
+ * Reads and checks the whole configuration once, at start. Every problem is reported at once,
+ * so an operator fixes them in one go. `readCategories` returns the policy document's text.
+ */
+export function loadConfig(env: Env, readCategories: () => string): LoadedConfig {
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+  const generated: LoadedConfig['generated'] = {};
+  const port = integer(env, 'PORT', 8787, 1, 65535, problems);
+
+  let adminToken = env.HANGLINK_ADMIN_TOKEN ?? '';
+  if (adminToken === '') {
+    if (production) problems.push('HANGLINK_ADMIN_TOKEN is required in production');
+    else adminToken = generated.adminToken = randomBytes(24).toString('base64url');
+  } else if (adminToken.length < MIN_SECRET_LENGTH) {
+    problems.push(`HANGLINK_ADMIN_TOKEN must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+
+  let keys: SigningKey[] = [];
+  const rawKeys = env.HANGLINK_SIGNING_KEYS ?? '';
+  if (rawKeys === '') {
+    if (production) problems.push('HANGLINK_SIGNING_KEYS is required in production ("kid:secret,kid2:secret2")');
+    else {
+      const secret = randomBytes(32).toString('base64url');
+      keys = [{ id: 'dev', secret }];
+      generated.signingKey = `dev:${secret}`;
+    }
+  } else {
+    keys = signingKeys(rawKeys, problems);
+  }
+
+  let categories: CategoryPolicy = { open: [], whitelist: [] };
+  try {
+    categories = parseCategoryPolicy(JSON.parse(readCategories()));
+  } catch (error) {
+    problems.push(`category policy: ${(error as Error).message}`);
+  }
+
+  const trustProxy = env.HANGLINK_TRUST_PROXY ?? 'false';
+  if (trustProxy !== 'true' && trustProxy !== 'false') problems.push('HANGLINK_TRUST_PROXY must be "true" or "false"');
+
+  const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL;
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://');
+
+  const config: Config = {
+    production,
+    port,
+    redisUrl,
+    adminToken,
+    signingKeys: keys,
+    publicUrl: publicUrl(env.HANGLINK_PUBLIC_URL ?? `http://localhost:${port}`, problems),
+    allowedHosts: allowedHosts(env.HANGLINK_ALLOWED_HOSTS ?? DEFAULT_ALLOWED_HOSTS, problems),
+    categories,
+    trustProxy: trustProxy === 'true',
+    clicks: {
+      flushIntervalMs: integer(env, 'HANGLINK_CLICK_FLUSH_MS', 50, 1, 10_000, problems),
+      batchSize: integer(env, 'HANGLINK_CLICK_BATCH', 500, 1, 10_000, problems),
+      maxBuffered: integer(env, 'HANGLINK_CLICK_BUFFER_MAX', 200_000, 1_000, 10_000_000, problems),
+    },
+    linkCache: {
+      ttlMs: integer(env, 'HANGLINK_LINK_CACHE_TTL_MS', 1000, 0, 60_000, problems),
+      maxEntries: integer(env, 'HANGLINK_LINK_CACHE_SIZE', 100_000, 1, 10_000_000, problems),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { config, generated };
+}

@@ -1,0 +1,119 @@
+import { z } from '@hono/zod-openapi';
+import { ID_PATTERN, SLUG_PATTERN } from '../domain/link.js';
+
+/**
+ * Request and response shapes. The same schemas validate requests and generate /openapi.json,
+ * so the document cannot drift from what the gateway accepts. Unknown fields are refused: a
+ * misspelt "noteID" should fail loudly, not mint a link without a note.
+ */
+const id = (description: string) => z.string().regex(ID_PATTERN, 'must be 1 to 128 characters from A-Z a-z 0-9 . _ : -').openapi({ description });
+const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
+
+export const Problem = z
+  .object({
+    type: z.string().openapi({ example: 'https://hanglink.dev/problems/invalid-destination' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+  })
+  .passthrough()
+  .openapi('Problem');
+
+export const NewLink = z
+  .object({
+    url: z.string().max(2048).openapi({ description: 'https item URL on an allowed host', example: 'https://item.taobao.com/item.htm?id=123' }),
+    noteId: id('The note the link hangs under').openapi({ example: 'note-42' }),
+    category: z.string().max(64).openapi({ example: 'beauty' }),
+    campaignId: id('Campaign the link belongs to').optional().openapi({ example: 'spring' }),
+    slug: z.string().regex(SLUG_PATTERN, 'must be 3 to 64 characters from A-Z a-z 0-9 _ -').optional(),
+    expiresAt: isoDateTime.optional(),
+    externalId: id('Your own id for the link: minting twice with the same one returns the first link').optional(),
+  })
+  .strict()
+  .openapi('NewLink');
+
+export const BulkRequest = z
+  .object({
+    items: z
+      .array(z.unknown())
+      .min(1)
+      .max(1000)
+      .openapi({ description: 'Up to 1,000 NewLink objects, each validated on its own: a bad one never sinks the others' }),
+  })
+  .strict()
+  .openapi('BulkLinks');
+
+export const LinkPatch = z
+  .object({
+    url: z.string().max(2048).optional(),
+    status: z.enum(['active', 'paused']).optional(),
+    expiresAt: isoDateTime.nullable().optional(),
+  })
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one of url, status, expiresAt' })
+  .openapi('LinkPatch');
+
+export const Link = z
+  .object({
+    code: z.string(),
+    shortUrl: z.string(),
+    url: z.string(),
+    noteId: z.string(),
+    campaignId: z.string().nullable(),
+    category: z.string(),
+    externalId: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+    status: z.enum(['active', 'paused', 'deleted']),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    clicks: z.number().int(),
+  })
+  .openapi('Link');
+
+export const LinkList = z.object({ links: z.array(Link), nextCursor: z.string().nullable() }).openapi('LinkList');
+
+export const BulkResult = z
+  .object({
+    created: z.number().int(),
+    existing: z.number().int(),
+    failed: z.number().int(),
+    results: z.array(
+      z.object({
+        index: z.number().int(),
+        status: z.number().int().openapi({ description: '201 created, 200 existing (same externalId), or the error status' }),
+        link: Link.optional(),
+        error: Problem.optional(),
+      }),
+    ),
+  })
+  .openapi('BulkResult');
+
+export const CodeParam = z.object({ code: z.string().openapi({ param: { name: 'code', in: 'path' }, example: 'spring-serum' }) });
+
+export const ListQuery = z
+  .object({
+    noteId: id('Only links under this note').optional(),
+    campaignId: id('Only links in this campaign').optional(),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+
+export const NewMerchant = z.object({ name: z.string().trim().min(1).max(200) }).strict().openapi('NewMerchant');
+
+export const Merchant = z
+  .object({ id: z.string(), name: z.string(), approvedCategories: z.array(z.string()), createdAt: z.string() })
+  .openapi('Merchant');
+
+export const CreatedMerchant = Merchant.extend({
+  apiKey: z.string().openapi({ description: 'Shown this once; only its hash is stored' }),
+}).openapi('CreatedMerchant');
+
+export const MerchantIdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+
+export const Approvals = z.object({ categories: z.array(z.string().max(64)).max(64) }).strict().openapi('CategoryApprovals');
+
+export const problemResponses = {
+  400: { description: 'Invalid request', content: { 'application/problem+json': { schema: Problem } } },
+  401: { description: 'Missing or wrong API key', content: { 'application/problem+json': { schema: Problem } } },
+} as const;

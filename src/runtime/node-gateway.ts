@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { type HttpBindings, serve, type ServerType } from '@hono/node-server';
+import { Redis } from 'ioredis';
+import { createApp } from '../app.js';
+import { ClickBuffer } from '../clicks/buffer.js';
+import { type Config, type Env, loadConfig } from '../config.js';
+import { createMemoryStore } from '../store/memory/store.js';
+import { createRedisStore } from '../store/redis/store.js';
+import type { Store } from '../store/types.js';
+
+const DEFAULT_CATEGORIES = new URL('../../config/categories.json', import.meta.url);
+
+export interface Gateway {
+  config: Config;
+  port: number;
+  clicks: ClickBuffer;
+  /** Stops accepting, finishes requests in flight, writes every buffered click, closes the store. */
+  shutdown(): Promise<void>;
+}
+
+export type Log = (line: string) => void;
+
+function clientIp(trustProxy: boolean) {
+  return (request: Request, env: unknown): string | undefined => {
+    if (trustProxy) {
+      const forwarded = request.headers.get('x-forwarded-for');
+      if (forwarded !== null) return forwarded.split(',')[0]?.trim();
+    }
+    return (env as HttpBindings | undefined)?.incoming?.socket.remoteAddress;
+  };
+}
+
+function openStore(config: Config, log: Log): { store: Store; kind: 'redis' | 'memory' } {
+  if (config.redisUrl === null) {
+    log(
+      [
+        '',
+        '!!! REDIS_URL is not set: hanglink is using its IN-PROCESS store.',
+        '!!! Links, merchants and clicks live in this process only and are LOST on restart.',
+        '!!! Set REDIS_URL=redis://host:6379 for anything but a try-out.',
+        '',
+      ].join('\n'),
+    );
+    return { store: createMemoryStore(), kind: 'memory' };
+  }
+  const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, lazyConnect: false });
+  redis.on('error', (error: Error) => log(`hanglink: redis: ${error.message}`));
+  return { store: createRedisStore(redis), kind: 'redis' };
+}
+
+/** Reads the configuration, wires the dependencies and starts serving. Throws ConfigError on bad config. */
+export async function startGateway(env: Env, log: Log = (line) => console.log(line)): Promise<Gateway> {
+  const categoriesFile = env.HANGLINK_CATEGORIES_FILE;
+  const { config, generated } = loadConfig(env, () => readFileSync(categoriesFile ?? DEFAULT_CATEGORIES, 'utf8'));
+  if (generated.adminToken !== undefined || generated.signingKey !== undefined) {
+    log('hanglink: development mode, generated secrets (set them in the environment to keep them across restarts):');
+    if (generated.adminToken !== undefined) log(`  HANGLINK_ADMIN_TOKEN=${generated.adminToken}`);
+    if (generated.signingKey !== undefined) log(`  HANGLINK_SIGNING_KEYS=${generated.signingKey}`);
+  }
+
+  const { store, kind } = openStore(config, log);
+  const clicks = new ClickBuffer(store, {
+    batchSize: config.clicks.batchSize,
+    maxBuffered: config.clicks.maxBuffered,
+    onFlushError: (error) => log(`hanglink: click flush failed, will retry: ${(error as Error).message}`),
+  });
+  clicks.start(config.clicks.flushIntervalMs);
+  const { app } = createApp({ config, store, storeKind: kind, clicks, clientIp: clientIp(config.trustProxy) });
+
+  const server = await new Promise<ServerType>((resolve) => {
+    const started: ServerType = serve({ fetch: app.fetch, port: config.port }, () => resolve(started));
+  });
+  const port = (server.address() as AddressInfo).port;
+  log(`hanglink: listening on http://localhost:${port} (store: ${kind}, short URLs: ${config.publicUrl}/<code>)`);
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+      });
+      await clicks.close();
+      await store.close();
+    })());
+  return { config, port, clicks, shutdown };
+}

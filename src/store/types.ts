@@ -1,0 +1,63 @@
+import type { ClickRecord } from '../domain/click.js';
+import type { Link } from '../domain/link.js';
+import type { Merchant } from '../domain/merchant.js';
+
+/**
+ * The narrow interfaces the app talks to. Two adapters implement them: Redis (the real one)
+ * and an in-process store for running without Redis. One contract suite (test/store) runs
+ * against both, so they cannot drift apart.
+ */
+export interface MerchantStore {
+  createMerchant(merchant: Merchant, apiKeyHash: string): Promise<void>;
+  merchantByKeyHash(apiKeyHash: string): Promise<Merchant | null>;
+  getMerchant(id: string): Promise<Merchant | null>;
+  setApprovedCategories(id: string, categories: string[]): Promise<Merchant | null>;
+}
+
+export type CreateLinkResult =
+  | { created: true; link: Link }
+  | { created: false; reason: 'code-taken' }
+  | { created: false; reason: 'external-id-exists'; link: Link };
+
+export interface LinkFilter {
+  noteId?: string | undefined;
+  campaignId?: string | undefined;
+}
+
+export interface LinkPage {
+  links: Link[];
+  /** Opaque; null when there is nothing more. */
+  nextCursor: string | null;
+}
+
+export interface LinkStore {
+  /**
+   * Stores a new link atomically: fails without writing anything if the code is taken or the
+   * merchant already has a link with the same externalId (then that link is returned).
+   */
+  createLink(link: Link): Promise<CreateLinkResult>;
+  getLink(code: string): Promise<Link | null>;
+  /** Replaces a stored link (same code); a deleted link leaves the merchant's listings. */
+  saveLink(link: Link): Promise<void>;
+  /** The merchant's live (not deleted) links, newest first. */
+  listLinks(merchantId: string, filter: LinkFilter, limit: number, cursor: string | null): Promise<LinkPage>;
+}
+
+export interface ClickSink {
+  /**
+   * Writes a batch of clicks. A click id already written is skipped, so a batch can be retried
+   * after a failure without counting anything twice.
+   */
+  writeClicks(clicks: readonly ClickRecord[]): Promise<void>;
+}
+
+export interface StatsStore {
+  /** Total recorded clicks per link code (0 for none). */
+  clickCounts(codes: readonly string[]): Promise<Map<string, number>>;
+}
+
+export interface Store extends MerchantStore, LinkStore, ClickSink, StatsStore {
+  /** What /readyz reports; throws when the backing service cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
