@@ -1,0 +1,179 @@
+import type { ClickRecord } from '../../domain/click.js';
+import type { Link } from '../../domain/link.js';
+import type { Merchant } from '../../domain/merchant.js';
+import { codeOfMember, listingMember, liveLinks, pageOfMembers, type MemberFilter } from '../listing.js';
+import type { Store } from '../types.js';
+
+/**
+ * The store for running without Redis: one process, nothing survives a restart. It mirrors the
+ * Redis store's behaviour (the contract suite runs against both), including storing values as
+ * JSON so callers never share objects with the store.
+ */
+export interface MemoryStore extends Store {
+  /** The clicks written for a merchant, oldest first: what the Redis click stream would hold. */
+  recordedClicks(merchantId: string): ClickRecord[];
+}
+
+export interface MemoryStoreOptions {
+  /** How long a click id stays known, as in the Redis store. */
+  clickTtlSeconds?: number;
+}
+
+const DEFAULT_CLICK_TTL_SECONDS = 8 * 24 * 3600;
+
+interface MerchantIndexes {
+  all: Set<string>;
+  byNote: Map<string, Set<string>>;
+  byCampaign: Map<string, Set<string>>;
+}
+
+function entry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
+  }
+  return value;
+}
+
+function parse<T>(json: string | undefined): T | null {
+  return json === undefined ? null : (JSON.parse(json) as T);
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const clickTtlMs = (options.clickTtlSeconds ?? DEFAULT_CLICK_TTL_SECONDS) * 1000;
+  const merchants = new Map<string, string>();
+  const merchantIdByKeyHash = new Map<string, string>();
+  const links = new Map<string, string>();
+  const codeByExternalId = new Map<string, Map<string, string>>();
+  const indexes = new Map<string, MerchantIndexes>();
+  // Insertion order is write order, so the oldest markers are always at the front.
+  const clickExpiry = new Map<string, number>();
+  const clickStreams = new Map<string, ClickRecord[]>();
+  const linkClicks = new Map<string, number>();
+
+  const getMerchant = async (id: string) => parse<Merchant>(merchants.get(id));
+  const getLink = async (code: string) => parse<Link>(links.get(code));
+
+  // Without this the click ids of a long-running process would pile up forever.
+  function forgetExpiredClicks(now: number): void {
+    for (const [clickId, expiresAt] of clickExpiry) {
+      if (expiresAt > now) return;
+      clickExpiry.delete(clickId);
+    }
+  }
+
+  return {
+    async createMerchant(merchant, apiKeyHash) {
+      merchants.set(merchant.id, JSON.stringify(merchant));
+      merchantIdByKeyHash.set(apiKeyHash, merchant.id);
+    },
+
+    async merchantByKeyHash(apiKeyHash) {
+      const id = merchantIdByKeyHash.get(apiKeyHash);
+      return id === undefined ? null : getMerchant(id);
+    },
+
+    getMerchant,
+
+    async setApprovedCategories(id, categories) {
+      const merchant = await getMerchant(id);
+      if (merchant === null) return null;
+      const updated = { ...merchant, approvedCategories: [...categories] };
+      merchants.set(id, JSON.stringify(updated));
+      return updated;
+    },
+
+    async createLink(link) {
+      const existingCode =
+        link.externalId === null ? undefined : codeByExternalId.get(link.merchantId)?.get(link.externalId);
+      if (existingCode !== undefined) {
+        const existing = parse<Link>(links.get(existingCode));
+        if (existing === null) throw new Error(`external id "${link.externalId}" maps to a missing link`);
+        return { created: false, reason: 'external-id-exists', link: existing };
+      }
+      if (links.has(link.code)) return { created: false, reason: 'code-taken' };
+      const json = JSON.stringify(link);
+      links.set(link.code, json);
+      if (link.externalId !== null) {
+        entry(codeByExternalId, link.merchantId, () => new Map<string, string>()).set(link.externalId, link.code);
+      }
+      const member = listingMember(link);
+      const merchantIndexes = entry(indexes, link.merchantId, (): MerchantIndexes => ({
+        all: new Set(),
+        byNote: new Map(),
+        byCampaign: new Map(),
+      }));
+      merchantIndexes.all.add(member);
+      entry(merchantIndexes.byNote, link.noteId, () => new Set()).add(member);
+      if (link.campaignId !== null) entry(merchantIndexes.byCampaign, link.campaignId, () => new Set()).add(member);
+      return { created: true, link: JSON.parse(json) as Link };
+    },
+
+    getLink,
+
+    async saveLink(link) {
+      links.set(link.code, JSON.stringify(link));
+      const merchantIndexes = indexes.get(link.merchantId);
+      if (link.status !== 'deleted' || merchantIndexes === undefined) return;
+      const member = listingMember(link);
+      merchantIndexes.all.delete(member);
+      merchantIndexes.byNote.get(link.noteId)?.delete(member);
+      if (link.campaignId !== null) merchantIndexes.byCampaign.get(link.campaignId)?.delete(member);
+    },
+
+    async listLinks(merchantId, { noteId, campaignId }, limit, cursor) {
+      const merchantIndexes = indexes.get(merchantId);
+      const members =
+        (noteId !== undefined
+          ? merchantIndexes?.byNote.get(noteId)
+          : campaignId !== undefined
+            ? merchantIndexes?.byCampaign.get(campaignId)
+            : merchantIndexes?.all) ?? EMPTY;
+      const index = {
+        membersAfter: async (after: string | null, count: number) =>
+          [...members]
+            .filter((member) => after === null || member < after)
+            .sort()
+            .reverse()
+            .slice(0, count),
+      };
+      const campaign =
+        noteId !== undefined && campaignId !== undefined
+          ? (merchantIndexes?.byCampaign.get(campaignId) ?? EMPTY)
+          : null;
+      const inCampaign: MemberFilter | null =
+        campaign === null ? null : async (batch) => batch.filter((member) => campaign.has(member));
+      const page = await pageOfMembers(index, inCampaign, limit, cursor);
+      return {
+        links: liveLinks(page.members.map((member) => parse<Link>(links.get(codeOfMember(member))))),
+        nextCursor: page.nextCursor,
+      };
+    },
+
+    async writeClicks(clicks) {
+      const now = Date.now();
+      forgetExpiredClicks(now);
+      for (const click of clicks) {
+        if (clickExpiry.has(click.clickId)) continue;
+        clickExpiry.set(click.clickId, now + clickTtlMs);
+        entry(clickStreams, click.merchantId, () => []).push({ ...click });
+        linkClicks.set(click.linkCode, (linkClicks.get(click.linkCode) ?? 0) + 1);
+      }
+    },
+
+    async clickCounts(codes) {
+      return new Map(codes.map((code) => [code, linkClicks.get(code) ?? 0]));
+    },
+
+    recordedClicks(merchantId) {
+      return (clickStreams.get(merchantId) ?? []).map((click) => ({ ...click }));
+    },
+
+    async ping() {},
+
+    async close() {},
+  };
+}

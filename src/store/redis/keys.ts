@@ -1,0 +1,22 @@
+/**
+ * Every Redis key hanglink uses, named in one place so a rename or a switch to Cluster hash
+ * tags touches only this file. Ids are placed unescaped: codes and note/campaign/external ids
+ * come from alphabets checked at mint, and merchant ids must not contain ':' or a merchant's
+ * link index could collide with another merchant's note index.
+ */
+export function redisKeys(prefix = 'hl:') {
+  return {
+    merchant: (id: string) => `${prefix}merchant:${id}`,
+    apiKey: (hash: string) => `${prefix}apikey:${hash}`,
+    link: (code: string) => `${prefix}link:${code}`,
+    externalId: (merchantId: string, externalId: string) => `${prefix}extid:${merchantId}:${externalId}`,
+    merchantLinks: (merchantId: string) => `${prefix}links:${merchantId}`,
+    noteLinks: (merchantId: string, noteId: string) => `${prefix}links:${merchantId}:note:${noteId}`,
+    campaignLinks: (merchantId: string, campaignId: string) => `${prefix}links:${merchantId}:campaign:${campaignId}`,
+    click: (clickId: string) => `${prefix}click:${clickId}`,
+    clickStream: (merchantId: string) => `${prefix}clicks:${merchantId}`,
+    linkClicks: (code: string) => `${prefix}linkclicks:${code}`,
+  };
+}
+
+export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -1,0 +1,161 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Link } from '../../domain/link.js';
+import type { Merchant } from '../../domain/merchant.js';
+import { codeOfMember, listingMember, liveLinks, pageOfMembers, type MemberFilter } from '../listing.js';
+import type { Store } from '../types.js';
+import { clickFields } from './click-fields.js';
+import { redisKeys } from './keys.js';
+import { defineScripts } from './scripts.js';
+
+export interface RedisStoreOptions {
+  /** Namespace for every key; lets several deployments or test runs share one Redis. */
+  prefix?: string;
+  /** How long a click id stays known: the attribution window plus a day of slack. */
+  clickTtlSeconds?: number;
+}
+
+const DEFAULT_CLICK_TTL_SECONDS = 8 * 24 * 3600;
+
+/** Runs a pipeline or transaction and fails if any command in it failed, not just the batch. */
+async function execAll(batch: ChainableCommander): Promise<unknown[]> {
+  const replies = await batch.exec();
+  if (replies === null) throw new Error('Redis discarded the transaction');
+  return replies.map(([error, reply]) => {
+    if (error !== null) throw error;
+    return reply;
+  });
+}
+
+function parse<T>(json: string | null): T | null {
+  return json === null ? null : (JSON.parse(json) as T);
+}
+
+export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}): Store {
+  const keys = redisKeys(options.prefix);
+  const clickTtlSeconds = options.clickTtlSeconds ?? DEFAULT_CLICK_TTL_SECONDS;
+  const scripts = defineScripts(redis);
+
+  const getMerchant = async (id: string) => parse<Merchant>(await redis.get(keys.merchant(id)));
+  const getLink = async (code: string) => parse<Link>(await redis.get(keys.link(code)));
+
+  return {
+    async createMerchant(merchant, apiKeyHash) {
+      await execAll(
+        redis
+          .multi()
+          .set(keys.merchant(merchant.id), JSON.stringify(merchant))
+          .set(keys.apiKey(apiKeyHash), merchant.id),
+      );
+    },
+
+    async merchantByKeyHash(apiKeyHash) {
+      const id = await redis.get(keys.apiKey(apiKeyHash));
+      return id === null ? null : getMerchant(id);
+    },
+
+    getMerchant,
+
+    async setApprovedCategories(id, categories) {
+      const merchant = await getMerchant(id);
+      if (merchant === null) return null;
+      const updated = { ...merchant, approvedCategories: [...categories] };
+      await redis.set(keys.merchant(id), JSON.stringify(updated));
+      return updated;
+    },
+
+    async createLink(link) {
+      const [outcome, existingCode] = await scripts.createLink(
+        [
+          keys.link(link.code),
+          link.externalId === null ? '' : keys.externalId(link.merchantId, link.externalId),
+          keys.merchantLinks(link.merchantId),
+          keys.noteLinks(link.merchantId, link.noteId),
+          link.campaignId === null ? '' : keys.campaignLinks(link.merchantId, link.campaignId),
+        ],
+        JSON.stringify(link),
+        listingMember(link),
+        link.code,
+      );
+      if (outcome === 'created') return { created: true, link };
+      if (outcome === 'code-taken') return { created: false, reason: 'code-taken' };
+      // A link's JSON outlives its deletion, so the code the mapping named is still readable here.
+      const existing = existingCode === undefined ? null : await getLink(existingCode);
+      if (existing === null) {
+        throw new Error(`external id "${link.externalId}" of merchant "${link.merchantId}" maps to a missing link`);
+      }
+      return { created: false, reason: 'external-id-exists', link: existing };
+    },
+
+    getLink,
+
+    async saveLink(link) {
+      const batch = redis.multi().set(keys.link(link.code), JSON.stringify(link));
+      if (link.status === 'deleted') {
+        const member = listingMember(link);
+        batch
+          .zrem(keys.merchantLinks(link.merchantId), member)
+          .zrem(keys.noteLinks(link.merchantId, link.noteId), member);
+        if (link.campaignId !== null) batch.zrem(keys.campaignLinks(link.merchantId, link.campaignId), member);
+      }
+      await execAll(batch);
+    },
+
+    async listLinks(merchantId, { noteId, campaignId }, limit, cursor) {
+      const indexKey =
+        noteId !== undefined
+          ? keys.noteLinks(merchantId, noteId)
+          : campaignId !== undefined
+            ? keys.campaignLinks(merchantId, campaignId)
+            : keys.merchantLinks(merchantId);
+      const index = {
+        membersAfter: (after: string | null, count: number) =>
+          redis.zrange(indexKey, after === null ? '+' : `(${after}`, '-', 'BYLEX', 'REV', 'LIMIT', 0, count),
+      };
+      // Members are identical across a merchant's indexes, so "also in this campaign" is a score lookup.
+      const inCampaign: MemberFilter | null =
+        noteId !== undefined && campaignId !== undefined
+          ? async (members) => {
+              if (members.length === 0) return [];
+              const scores = await redis.zmscore(keys.campaignLinks(merchantId, campaignId), ...members);
+              return members.filter((_, i) => scores[i] !== null);
+            }
+          : null;
+      const { members, nextCursor } = await pageOfMembers(index, inCampaign, limit, cursor);
+      if (members.length === 0) return { links: [], nextCursor };
+      const stored = await redis.mget(members.map((member) => keys.link(codeOfMember(member))));
+      return { links: liveLinks(stored.map((json) => parse<Link>(json))), nextCursor };
+    },
+
+    async writeClicks(clicks) {
+      if (clicks.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const click of clicks) {
+        const { pairs, markerArgs } = clickFields(click);
+        scripts.queueClickWrite(
+          pipeline,
+          [keys.click(click.clickId), keys.clickStream(click.merchantId), keys.linkClicks(click.linkCode)],
+          clickTtlSeconds,
+          markerArgs,
+          pairs,
+        );
+      }
+      await execAll(pipeline);
+    },
+
+    async clickCounts(codes) {
+      const counts = new Map<string, number>();
+      if (codes.length === 0) return counts;
+      const stored = await redis.mget(codes.map((code) => keys.linkClicks(code)));
+      codes.forEach((code, i) => counts.set(code, Number(stored[i] ?? 0)));
+      return counts;
+    },
+
+    async ping() {
+      await redis.ping();
+    },
+
+    async close() {
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import { createMemoryStore } from '../../src/store/memory/store.js';
+import { describeStoreContract } from './store.contract.js';
+
+describeStoreContract('memory', async () => {
+  const store = createMemoryStore();
+  return {
+    store,
+    readClicks: async (merchantId) => store.recordedClicks(merchantId),
+    cleanup: () => store.close(),
+  };
+});

@@ -1,0 +1,105 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ClickRecord } from '../../src/domain/click.js';
+import { clickFromFields } from '../../src/store/redis/click-fields.js';
+import { redisKeys } from '../../src/store/redis/keys.js';
+import { createRedisStore } from '../../src/store/redis/store.js';
+import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { describeStoreContract } from './store.contract.js';
+
+describeStoreContract('redis', async () => {
+  const { redis, prefix, cleanup } = await testRedis();
+  const keys = redisKeys(prefix);
+  return {
+    store: createRedisStore(redis, { prefix }),
+    readClicks: async (merchantId) =>
+      (await redis.xrange(keys.clickStream(merchantId), '-', '+')).map(([, fields]) => clickFromFields(fields)),
+    cleanup,
+  };
+});
+
+describe('redis store specifics', () => {
+  let server: TestRedis;
+  beforeEach(async () => {
+    server = await testRedis();
+  });
+  afterEach(async () => {
+    await server.cleanup();
+  });
+
+  const click: ClickRecord = {
+    clickId: 'c1',
+    linkCode: 'code-a',
+    merchantId: 'm1',
+    noteId: 'note-1',
+    campaignId: null,
+    at: 1_740_787_205_000,
+    userAgent: 'Mozilla/5.0',
+    referrer: '',
+    acceptLanguage: 'en',
+    ipPrefix: '203.0.113.0/24',
+  };
+
+  it('remembers a click id for the configured time, with what an order needs to find its click', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix, clickTtlSeconds: 600 });
+    await store.writeClicks([click]);
+    const marker = redisKeys(server.prefix).click('c1');
+    expect(await server.redis.hgetall(marker)).toEqual({
+      merchantId: 'm1',
+      linkCode: 'code-a',
+      noteId: 'note-1',
+      campaignId: '',
+      at: '1740787205000',
+    });
+    const ttl = await server.redis.ttl(marker);
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(600);
+  });
+
+  it('rejects a click batch when a write inside it fails', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix });
+    await server.redis.set(redisKeys(server.prefix).linkClicks('code-a'), 'not a number');
+    await expect(store.writeClicks([click])).rejects.toThrow(/not an integer/);
+  });
+
+  it('lays its data out under the documented keys', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix });
+    const keys = redisKeys(server.prefix);
+    await store.createMerchant({ id: 'm1', name: 'M', approvedCategories: [], createdAt: '2025-03-01T00:00:00.000Z' }, 'hash-1');
+    await store.createLink({
+      code: 'code-a',
+      merchantId: 'm1',
+      url: 'https://shop.example/',
+      noteId: 'note-1',
+      campaignId: 'spring',
+      category: 'fashion',
+      externalId: 'sku-1',
+      expiresAt: null,
+      status: 'active',
+      createdAt: '2025-03-01T00:00:00.000Z',
+      updatedAt: '2025-03-01T00:00:00.000Z',
+    });
+    await store.writeClicks([click]);
+
+    const layout: Record<string, string> = {};
+    for (const key of await server.redis.keys(`${server.prefix}*`)) layout[key] = await server.redis.type(key);
+    expect(layout).toEqual({
+      [keys.merchant('m1')]: 'string',
+      [keys.apiKey('hash-1')]: 'string',
+      [keys.link('code-a')]: 'string',
+      [keys.externalId('m1', 'sku-1')]: 'string',
+      [keys.merchantLinks('m1')]: 'zset',
+      [keys.noteLinks('m1', 'note-1')]: 'zset',
+      [keys.campaignLinks('m1', 'spring')]: 'zset',
+      [keys.click('c1')]: 'hash',
+      [keys.clickStream('m1')]: 'stream',
+      [keys.linkClicks('code-a')]: 'string',
+    });
+    expect(await server.redis.zrange(keys.merchantLinks('m1'), 0, '-1', 'WITHSCORES')).toEqual(['001740787200000:code-a', '0']);
+  });
+
+  it('closes its connection', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix });
+    await store.close();
+    await expect(store.ping()).rejects.toThrow();
+  });
+});
