@@ -1,0 +1,105 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { type AppDeps, createApp } from '../../src/app.js';
+import { ClickBuffer } from '../../src/clicks/buffer.js';
+import type { SigningKey } from '../../src/domain/attribution.js';
+import type { Link } from '../../src/domain/link.js';
+import { createRedisStore } from '../../src/store/redis/store.js';
+import type { Store } from '../../src/store/types.js';
+import { testRedis, type TestRedis } from './redis.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const SIGNING_KEYS: SigningKey[] = [
+  { id: 'k2', secret: 'second-secret-0123456789abcdef' },
+  { id: 'k1', secret: 'first-secret-0123456789abcdef' },
+];
+export const PUBLIC_URL = 'https://go.example.test';
+export const CATEGORIES = {
+  open: ['beauty', 'mother-baby', 'personal-care', 'sports-outdoor', 'home-cleaning', 'nutrition', 'health-food'],
+  whitelist: ['health-check', 'medical-device'],
+};
+
+export interface GatewayOverrides {
+  allowedHosts?: string[];
+  linkCacheTtlMs?: number;
+}
+
+/** What createApp gets in tests; a second app built from the same store stands for another gateway process. */
+export function testAppDeps(store: Store, clicks: ClickBuffer, clock: { now: number }, overrides: GatewayOverrides = {}): AppDeps {
+  return {
+    config: {
+      publicUrl: PUBLIC_URL,
+      allowedHosts: overrides.allowedHosts ?? ['.taobao.com', '.tmall.com'],
+      categories: CATEGORIES,
+      adminToken: ADMIN_TOKEN,
+      signingKeys: SIGNING_KEYS,
+      linkCache: { ttlMs: overrides.linkCacheTtlMs ?? 1000, maxEntries: 1000 },
+    },
+    store,
+    storeKind: 'redis',
+    clicks,
+    now: () => clock.now,
+    clientIp: (request) => request.headers.get('x-test-ip') ?? '203.0.113.77',
+    logError: (error) => {
+      throw error;
+    },
+  };
+}
+
+export interface TestGateway {
+  app: OpenAPIHono<any>;
+  store: Store;
+  clicks: ClickBuffer;
+  redis: TestRedis;
+  /** Moves the gateway's clock; it starts at the real time. */
+  clock: { now: number };
+  request(path: string, init?: RequestInit & { json?: unknown; key?: string }): Promise<Response>;
+  /** A new merchant with its API key. */
+  merchant(name?: string): Promise<{ id: string; apiKey: string }>;
+  /** Mints a link as the given merchant, failing the test if it is refused. */
+  mint(apiKey: string, body?: Record<string, unknown>): Promise<Link & { shortUrl: string; clicks: number }>;
+  close(): Promise<void>;
+}
+
+/** The whole app over HTTP-shaped requests, on the real Redis, in a key namespace of its own. */
+export async function testGateway(overrides: GatewayOverrides = {}): Promise<TestGateway> {
+  const redis = await testRedis();
+  const store = createRedisStore(redis.redis, { prefix: redis.prefix });
+  const clicks = new ClickBuffer(store, { batchSize: 500, maxBuffered: 100_000 });
+  const clock = { now: Date.now() };
+  const { app } = createApp(testAppDeps(store, clicks, clock, overrides));
+
+  const request: TestGateway['request'] = (path, init = {}) => {
+    const { json, key, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (key !== undefined) headers.set('authorization', `Bearer ${key}`);
+    if (json !== undefined) headers.set('content-type', 'application/json');
+    return Promise.resolve(app.request(path, { ...rest, headers, ...(json === undefined ? {} : { body: JSON.stringify(json) }) }));
+  };
+
+  return {
+    app,
+    store,
+    clicks,
+    redis,
+    clock,
+    request,
+    async merchant(name = 'Test merchant') {
+      const res = await request('/v1/admin/merchants', { method: 'POST', key: ADMIN_TOKEN, json: { name } });
+      if (res.status !== 201) throw new Error(`creating a merchant answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as { id: string; apiKey: string };
+    },
+    async mint(apiKey, body = {}) {
+      const res = await request('/v1/links', {
+        method: 'POST',
+        key: apiKey,
+        json: { url: 'https://item.taobao.com/item.htm?id=123', noteId: 'note-42', category: 'beauty', ...body },
+      });
+      if (res.status !== 201) throw new Error(`minting answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as Link & { shortUrl: string; clicks: number };
+    },
+    async close() {
+      await clicks.close();
+      await redis.cleanup();
+    },
+  };
+}
