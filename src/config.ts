@@ -8,6 +8,8 @@ export interface Config {
   port: number;
   /** null: no Redis configured, the in-process store is used and nothing survives a restart. */
   redisUrl: string | null;
+  /** Namespace for every Redis key, so several deployments can share one Redis. */
+  redisPrefix: string;
   adminToken: string;
   /** The first key signs; every key verifies, so keys can rotate. */
   signingKeys: SigningKey[];
@@ -53,25 +55,31 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 
 function signingKeys(raw: string, problems: string[]): SigningKey[] {
   const keys: SigningKey[] = [];
-  for (const entry of raw.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+  const problemsBefore = problems.length;
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  entries.forEach((entry, index) => {
     const at = entry.indexOf(':');
     const id = at === -1 ? '' : entry.slice(0, at);
     const secret = at === -1 ? '' : entry.slice(at + 1);
     if (!KEY_ID_PATTERN.test(id) || secret.length < MIN_SECRET_LENGTH) {
+      // Name the entry by position and kid only: an entry without ':' may be a bare secret.
+      const which = KEY_ID_PATTERN.test(id) ? `entry ${index + 1}, kid "${id}",` : `entry ${index + 1}`;
       problems.push(
-        `HANGLINK_SIGNING_KEYS entries are "kid:secret" with kid from [A-Za-z0-9_-] and a secret of at least ${MIN_SECRET_LENGTH} characters (entry "${id || entry.slice(0, 8)}…" is not)`,
+        `HANGLINK_SIGNING_KEYS entries are "kid:secret" with kid from [A-Za-z0-9_-] and a secret of at least ${MIN_SECRET_LENGTH} characters (${which} is not)`,
       );
-      continue;
+      return;
     }
     if (keys.some((k) => k.id === id)) problems.push(`HANGLINK_SIGNING_KEYS names key id "${id}" twice`);
     keys.push({ id, secret });
-  }
-  if (keys.length === 0 && problems.length === 0) problems.push('HANGLINK_SIGNING_KEYS has no key');
+  });
+  // Problems found before this variable (PORT, ...) must not hide that it names no key at all.
+  if (keys.length === 0 && problems.length === problemsBefore) problems.push('HANGLINK_SIGNING_KEYS has no key');
   return keys;
 }
 
 function allowedHosts(raw: string, problems: string[]): string[] {
   const hosts: string[] = [];
+  const problemsBefore = problems.length;
   for (const entry of raw.split(',').map((e) => e.trim().toLowerCase()).filter((e) => e !== '')) {
     if (!HOST_PATTERN.test(entry)) {
       problems.push(`HANGLINK_ALLOWED_HOSTS entry "${entry}" is not a host name or "*.domain"`);
@@ -79,7 +87,7 @@ function allowedHosts(raw: string, problems: string[]): string[] {
     }
     hosts.push(entry.startsWith('*.') ? entry.slice(1) : entry);
   }
-  if (hosts.length === 0 && problems.length === 0) problems.push('HANGLINK_ALLOWED_HOSTS names no host');
+  if (hosts.length === 0 && problems.length === problemsBefore) problems.push('HANGLINK_ALLOWED_HOSTS names no host');
   return hosts;
 }
 
@@ -103,7 +111,7 @@ export function loadConfig(env: Env, readCategories: () => string): LoadedConfig
   const problems: string[] = [];
   const production = env.NODE_ENV === 'production';
   const generated: LoadedConfig['generated'] = {};
-  const port = integer(env, 'PORT', 8787, 1, 65535, problems);
+  const port = integer(env, 'PORT', 8787, 0, 65535, problems);
 
   let adminToken = env.HANGLINK_ADMIN_TOKEN ?? '';
   if (adminToken === '') {
@@ -139,10 +147,14 @@ export function loadConfig(env: Env, readCategories: () => string): LoadedConfig
   const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL;
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://');
 
+  const redisPrefix = env.HANGLINK_REDIS_PREFIX ?? 'hl:';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(redisPrefix)) problems.push('HANGLINK_REDIS_PREFIX must be 1 to 64 characters from A-Z a-z 0-9 _ . : -');
+
   const config: Config = {
     production,
     port,
     redisUrl,
+    redisPrefix,
     adminToken,
     signingKeys: keys,
     publicUrl: publicUrl(env.HANGLINK_PUBLIC_URL ?? `http://localhost:${port}`, problems),

@@ -61,8 +61,9 @@ export interface VerifyOptions {
   maxClockSkewSeconds?: number;
 }
 
+// hl_ts has no leading zeros: the canonical string holds the number, so "017…" would verify as "17…".
 const SUFFIX =
-  /[?&]hl_cid=([A-Za-z0-9_-]+)&hl_lid=([A-Za-z0-9_-]+)&hl_nid=([A-Za-z0-9._:-]+)&hl_ts=(\d{1,12})&hl_kid=([A-Za-z0-9_-]{1,32})&hl_sig=([A-Za-z0-9_-]{43})$/;
+  /[?&]hl_cid=([A-Za-z0-9_-]+)&hl_lid=([A-Za-z0-9_-]+)&hl_nid=([A-Za-z0-9._:-]+)&hl_ts=(0|[1-9]\d{0,11})&hl_kid=([A-Za-z0-9_-]{1,32})&hl_sig=([A-Za-z0-9_-]{43})$/;
 const DEFAULT_MAX_AGE_SECONDS = 7 * 24 * 3600;
 const DEFAULT_SKEW_SECONDS = 300;
 

@@ -1,3 +1,5 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
 /**
  * One tap on a link, as stored. The client IP is never kept whole: only its network prefix
  * (/24 for IPv4, /48 for IPv6), enough to tell visitors apart for fraud checks, not to find a person.
@@ -32,12 +34,17 @@ function clean(value: string | undefined, limit: number): string {
   return /[^\x20-\x7e]/.test(cut) ? cut.replace(/[^\x20-\x7e]/g, '?') : cut;
 }
 
+/** The /24 or /48 network of an address, or '' for anything that is not an IP address (it may come from X-Forwarded-For). */
 export function ipPrefix(ip: string | undefined): string {
   if (ip === undefined || ip === '') return '';
-  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/i.exec(ip);
-  if (v4 !== null) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
-  if (ip.includes(':')) {
-    const [head = ''] = ip.split('::');
+  const v4 = /^(?:::ffff:)?(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i.exec(ip)?.[1];
+  if (v4 !== undefined) {
+    if (!isIPv4(v4)) return '';
+    const [a, b, c] = v4.split('.');
+    return `${a}.${b}.${c}.0/24`;
+  }
+  if (isIPv6(ip)) {
+    const [head = ''] = ip.split('%')[0]!.split('::');
     const groups = head.split(':').filter((g) => g !== '');
     const kept = [...groups.slice(0, 3), '0', '0', '0'].slice(0, 3).map((g) => g.toLowerCase());
     return `${kept.join(':')}::/48`;

@@ -53,6 +53,12 @@ export const validationHook = (result: { success: true } | { success: false; err
   if (!result.success) throw validationError(result.error);
 };
 
+// Hono and its validators throw these themselves; they get the same problem types as our own refusals.
+const HTTP_EXCEPTION_PROBLEMS: Record<number, [code: string, title: string]> = {
+  413: ['body-too-large', 'Request body too large'],
+  415: ['unsupported-media-type', 'Unsupported media type'],
+};
+
 /**
  * Maps anything thrown while handling a request to a problem response. Only a bug reaches the
  * last branch; it is logged and answered without internals.
@@ -63,8 +69,7 @@ export function toProblemResponse(error: unknown, log: (error: unknown) => void)
     return problemResponse(errorProblem(error), headers);
   }
   if (error instanceof HTTPException && error.status < 500) {
-    const code = error.status === 413 ? 'body-too-large' : 'bad-request';
-    const title = error.status === 413 ? 'Request body too large' : 'Bad request';
+    const [code, title] = HTTP_EXCEPTION_PROBLEMS[error.status] ?? ['bad-request', 'Bad request'];
     return problemResponse(problemBody(error.status, code, title, error.message || title));
   }
   log(error);

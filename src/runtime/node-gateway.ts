@@ -46,7 +46,7 @@ function openStore(config: Config, log: Log): { store: Store; kind: 'redis' | 'm
   }
   const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, lazyConnect: false });
   redis.on('error', (error: Error) => log(`hanglink: redis: ${error.message}`));
-  return { store: createRedisStore(redis), kind: 'redis' };
+  return { store: createRedisStore(redis, { prefix: config.redisPrefix }), kind: 'redis' };
 }
 
 /** Reads the configuration, wires the dependencies and starts serving. Throws ConfigError on bad config. */

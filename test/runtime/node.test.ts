@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { testRedis, type TestRedis } from '../helpers/redis.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ADMIN = 'runtime-admin-token-0123456789';
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  port: Promise<number>;
+}
+
+/** The real entry point, as `npm start` runs it, in a child process of its own. */
+function startEntry(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const port = new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
+      if (match !== null) resolve(Number(match[1]));
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening:\n${output}`)));
+  });
+  port.catch(() => {});
+  return { child, output: () => output, port };
+}
+
+async function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
+}
+
+async function api(port: number, path: string, key: string, body: unknown): Promise<Record<string, string>> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as Record<string, string>;
+}
+
+describe('the Node entry (npm start)', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await testRedis();
+  });
+  afterAll(() => redis.cleanup());
+
+  it('on SIGTERM finishes, writes every buffered click to Redis, and exits 0', async () => {
+    const gateway = startEntry({
+      REDIS_URL: inject('redisUrl'),
+      HANGLINK_REDIS_PREFIX: redis.prefix,
+      HANGLINK_ADMIN_TOKEN: ADMIN,
+      HANGLINK_SIGNING_KEYS: 'k1:runtime-signing-secret-0123456789',
+      // Long enough that no click is written before shutdown: only the drain can write them.
+      HANGLINK_CLICK_FLUSH_MS: '10000',
+    });
+    try {
+      const port = await gateway.port;
+      const merchant = await api(port, '/v1/admin/merchants', ADMIN, { name: 'runtime' });
+      const link = await api(port, '/v1/links', merchant.apiKey as string, {
+        url: 'https://item.taobao.com/item.htm?id=1',
+        noteId: 'note-1',
+        category: 'beauty',
+      });
+      const taps = await Promise.all(
+        Array.from({ length: 40 }, () => fetch(`http://127.0.0.1:${port}/${link.code}`, { redirect: 'manual' })),
+      );
+      expect(taps.every((res) => res.status === 302)).toBe(true);
+      expect(await redis.redis.get(`${redis.prefix}linkclicks:${link.code}`)).toBeNull();
+
+      gateway.child.kill('SIGTERM');
+      expect(await exitCode(gateway.child)).toBe(0);
+      expect(await redis.redis.get(`${redis.prefix}linkclicks:${link.code}`)).toBe('40');
+      expect(await redis.redis.xlen(`${redis.prefix}clicks:${merchant.id}`)).toBe(40);
+    } finally {
+      gateway.child.kill('SIGKILL');
+    }
+  });
+
+  it('runs without Redis on the in-process store and says so loudly, printing the secrets it generated', async () => {
+    const gateway = startEntry({});
+    try {
+      await gateway.port;
+      expect(gateway.output()).toMatch(/REDIS_URL is not set: hanglink is using its IN-PROCESS store/);
+      expect(gateway.output()).toMatch(/LOST on restart/);
+      expect(gateway.output()).toMatch(/HANGLINK_ADMIN_TOKEN=\S{16,}/);
+      expect(gateway.output()).toMatch(/HANGLINK_SIGNING_KEYS=dev:\S{16,}/);
+    } finally {
+      gateway.child.kill('SIGTERM');
+      expect(await exitCode(gateway.child)).toBe(0);
+    }
+  });
+
+  it('refuses to start in production without an admin token and signing keys, naming both', async () => {
+    const gateway = startEntry({ NODE_ENV: 'production' });
+    expect(await exitCode(gateway.child)).toBe(1);
+    expect(gateway.output()).toContain('HANGLINK_ADMIN_TOKEN is required in production');
+    expect(gateway.output()).toContain('HANGLINK_SIGNING_KEYS is required in production');
+  });
+});
