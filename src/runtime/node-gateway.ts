@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { type HttpBindings, serve, type ServerType } from '@hono/node-server';
-import { Redis } from 'ioredis';
 import { createApp } from '../app.js';
 import { ClickBuffer } from '../clicks/buffer.js';
 import { type Config, type Env, loadConfig } from '../config.js';
-import { createMemoryStore } from '../store/memory/store.js';
-import { createRedisStore } from '../store/redis/store.js';
-import type { Store } from '../store/types.js';
+import { type Log, openStore } from './store.js';
 
 const DEFAULT_CATEGORIES = new URL('../../config/categories.json', import.meta.url);
 
@@ -19,8 +16,6 @@ export interface Gateway {
   shutdown(): Promise<void>;
 }
 
-export type Log = (line: string) => void;
-
 function clientIp(trustProxy: boolean) {
   return (request: Request, env: unknown): string | undefined => {
     if (trustProxy) {
@@ -29,24 +24,6 @@ function clientIp(trustProxy: boolean) {
     }
     return (env as HttpBindings | undefined)?.incoming?.socket.remoteAddress;
   };
-}
-
-function openStore(config: Config, log: Log): { store: Store; kind: 'redis' | 'memory' } {
-  if (config.redisUrl === null) {
-    log(
-      [
-        '',
-        '!!! REDIS_URL is not set: hanglink is using its IN-PROCESS store.',
-        '!!! Links, merchants and clicks live in this process only and are LOST on restart.',
-        '!!! Set REDIS_URL=redis://host:6379 for anything but a try-out.',
-        '',
-      ].join('\n'),
-    );
-    return { store: createMemoryStore(), kind: 'memory' };
-  }
-  const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, lazyConnect: false });
-  redis.on('error', (error: Error) => log(`hanglink: redis: ${error.message}`));
-  return { store: createRedisStore(redis, { prefix: config.redisPrefix }), kind: 'redis' };
 }
 
 /** Reads the configuration, wires the dependencies and starts serving. Throws ConfigError on bad config. */

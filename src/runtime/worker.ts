@@ -1,0 +1,39 @@
+import { createApp } from '../app.js';
+import { ClickBuffer } from '../clicks/buffer.js';
+import { type Env, loadConfig } from '../config.js';
+import defaultCategories from '../../config/categories.json' with { type: 'json' };
+import { openStore } from './store.js';
+
+/** The slice of the Workers runtime this entry uses. */
+interface ExecutionContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+type Built = { fetch: (request: Request, env: unknown) => Response | Promise<Response>; clicks: ClickBuffer };
+
+// Config is read once per isolate, on its first request: Workers hand bindings to fetch, not to module scope.
+let built: Built | undefined;
+
+function build(env: Env): Built {
+  const { config } = loadConfig(env, () => env.HANGLINK_CATEGORIES ?? JSON.stringify(defaultCategories));
+  const { store, kind } = openStore(config, (line) => console.log(line));
+  const clicks = new ClickBuffer(store, { batchSize: config.clicks.batchSize, maxBuffered: config.clicks.maxBuffered });
+  const { app } = createApp({
+    config,
+    store,
+    storeKind: kind,
+    clicks,
+    clientIp: (request) => request.headers.get('cf-connecting-ip') ?? undefined,
+  });
+  return { fetch: app.fetch, clicks };
+}
+
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    built ??= build(env);
+    const response = await built.fetch(request, env);
+    // An isolate has no timers between requests: each request writes what it buffered after answering.
+    ctx.waitUntil(built.clicks.flush().catch((error: unknown) => console.error('hanglink: click flush failed', error)));
+    return response;
+  },
+};
