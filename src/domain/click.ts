@@ -46,7 +46,7 @@ export function ipPrefix(ip: string | undefined): string {
   if (isIPv6(ip)) {
     const [head = ''] = ip.split('%')[0]!.split('::');
     const groups = head.split(':').filter((g) => g !== '');
-    const kept = [...groups.slice(0, 3), '0', '0', '0'].slice(0, 3).map((g) => g.toLowerCase());
+    const kept = [...groups.slice(0, 3), '0', '0', '0'].slice(0, 3).map((g) => parseInt(g, 16).toString(16));
     return `${kept.join(':')}::/48`;
   }
   return '';

@@ -1,0 +1,258 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ClickBuffer } from '../../src/clicks/buffer.js';
+import type { ClickRecord } from '../../src/domain/click.js';
+import { createRedisStore } from '../../src/store/redis/store.js';
+import type { ClickSink, Store } from '../../src/store/types.js';
+import { testRedis, type TestRedis } from '../helpers/redis.js';
+
+const MERCHANT = 'm1';
+
+function click(n: number): ClickRecord {
+  return {
+    clickId: `click-${String(n).padStart(4, '0')}`,
+    linkCode: 'code-a',
+    merchantId: MERCHANT,
+    noteId: 'note-1',
+    campaignId: null,
+    at: 1_740_787_205_000 + n,
+    userAgent: 'Mozilla/5.0',
+    referrer: '',
+    acceptLanguage: 'en',
+    ipPrefix: '203.0.113.0/24',
+  };
+}
+
+const clicks = (from: number, count: number) => Array.from({ length: count }, (_, i) => click(from + i));
+const idsOf = (records: readonly ClickRecord[]) => records.map((c) => c.clickId);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Wraps the real store: records each batch, how many writes overlap, and can fail chosen calls. */
+function observedSink(store: Store, fail: (call: number, batch: readonly ClickRecord[]) => 'before' | 'after' | null = () => null) {
+  const batches: string[][] = [];
+  let calls = 0;
+  let running = 0;
+  let maxRunning = 0;
+  const sink: ClickSink = {
+    async writeClicks(batch) {
+      const call = ++calls;
+      batches.push(idsOf(batch));
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      try {
+        const failure = fail(call, batch);
+        if (failure === 'before') throw new Error(`sink down (call ${call})`);
+        await store.writeClicks(batch);
+        if (failure === 'after') throw new Error(`reply lost (call ${call})`);
+      } finally {
+        running--;
+      }
+    },
+  };
+  return {
+    sink,
+    batches,
+    get calls() {
+      return calls;
+    },
+    get maxRunning() {
+      return maxRunning;
+    },
+  };
+}
+
+describe('ClickBuffer writing to the real Redis store', () => {
+  let server: TestRedis;
+  let store: Store;
+  const buffers: ClickBuffer[] = [];
+
+  const streamIds = async () =>
+    (await server.redis.xrange(`${server.prefix}clicks:${MERCHANT}`, '-', '+')).map(([, fields]) => {
+      const at = fields.indexOf('clickId');
+      return fields[at + 1];
+    });
+
+  const makeBuffer = (sink: ClickSink, options: Partial<ConstructorParameters<typeof ClickBuffer>[1]> = {}) => {
+    const buffer = new ClickBuffer(sink, { batchSize: 3, maxBuffered: 1000, ...options });
+    buffers.push(buffer);
+    return buffer;
+  };
+
+  beforeEach(async () => {
+    server = await testRedis();
+    store = createRedisStore(server.redis, { prefix: server.prefix });
+  });
+
+  afterEach(async () => {
+    // Stop any timer a test left running, without waiting on a sink that may be failing on purpose.
+    for (const buffer of buffers.splice(0)) await buffer.close(0).catch(() => {});
+    await server.cleanup();
+  });
+
+  it('writes pushed clicks in batches of batchSize, in arrival order', async () => {
+    const observed = observedSink(store);
+    const buffer = makeBuffer(observed.sink, { batchSize: 3 });
+    const pushed = clicks(0, 7);
+    for (const c of pushed) buffer.push(c);
+    expect(buffer.depth).toBe(7);
+    expect(await streamIds()).toEqual([]);
+
+    await buffer.flush();
+
+    expect(observed.batches).toEqual([idsOf(pushed.slice(0, 3)), idsOf(pushed.slice(3, 6)), idsOf(pushed.slice(6))]);
+    expect(await streamIds()).toEqual(idsOf(pushed));
+    expect(buffer.depth).toBe(0);
+    expect(buffer.written).toBe(7);
+  });
+
+  it('does not call the sink when nothing is waiting', async () => {
+    const observed = observedSink(store);
+    const buffer = makeBuffer(observed.sink);
+    await buffer.flush();
+    expect(observed.calls).toBe(0);
+  });
+
+  it('keeps a batch the sink failed to write, and a later flush writes every click exactly once', async () => {
+    const observed = observedSink(store, (call) => (call === 1 ? 'before' : null));
+    const errors: unknown[] = [];
+    const buffer = makeBuffer(observed.sink, { batchSize: 3, onFlushError: (error) => errors.push(error) });
+    const pushed = clicks(0, 5);
+    for (const c of pushed) buffer.push(c);
+
+    await expect(buffer.flush()).rejects.toThrow('sink down');
+    expect(errors).toHaveLength(1);
+    expect(buffer.depth).toBe(5);
+    expect(buffer.written).toBe(0);
+    expect(await streamIds()).toEqual([]);
+
+    await buffer.flush();
+    expect(await streamIds()).toEqual(idsOf(pushed));
+    expect(buffer.depth).toBe(0);
+    expect(buffer.written).toBe(5);
+    expect(await server.redis.get(`${server.prefix}linkclicks:code-a`)).toBe('5');
+  });
+
+  it('writes each click once even when a batch landed but the sink still reported failure', async () => {
+    const observed = observedSink(store, (call) => (call === 2 ? 'after' : null));
+    const buffer = makeBuffer(observed.sink, { batchSize: 2 });
+    const pushed = clicks(0, 5);
+    for (const c of pushed) buffer.push(c);
+
+    await expect(buffer.flush()).rejects.toThrow('reply lost');
+    expect(buffer.depth).toBe(3);
+    await buffer.flush();
+
+    expect(observed.batches[1]).toEqual(observed.batches[2]);
+    expect(await streamIds()).toEqual(idsOf(pushed));
+    expect(await server.redis.get(`${server.prefix}linkclicks:code-a`)).toBe('5');
+  });
+
+  it('serialises concurrent flush() calls: one write at a time, no click reordered or duplicated', async () => {
+    const observed = observedSink(store);
+    const buffer = makeBuffer(observed.sink, { batchSize: 4 });
+    const pushed = clicks(0, 30);
+    const flushes: Promise<void>[] = [];
+    for (const [i, c] of pushed.entries()) {
+      buffer.push(c);
+      if (i % 5 === 4) flushes.push(buffer.flush(), buffer.flush());
+    }
+    flushes.push(buffer.flush());
+    await Promise.all(flushes);
+
+    expect(observed.maxRunning).toBe(1);
+    expect(observed.batches.flat()).toEqual(idsOf(pushed));
+    expect(await streamIds()).toEqual(idsOf(pushed));
+    expect(buffer.written).toBe(30);
+  });
+
+  it('a flush() that joins a running one also writes clicks pushed after that one started', async () => {
+    const observed = observedSink(store);
+    const buffer = makeBuffer(observed.sink, { batchSize: 100 });
+    buffer.push(click(0));
+    const first = buffer.flush();
+    buffer.push(click(1));
+    const second = buffer.flush();
+    await second;
+    expect(await streamIds()).toEqual(['click-0000', 'click-0001']);
+    await first;
+  });
+
+  it('drops new clicks beyond maxBuffered and counts them, keeping the earlier ones', async () => {
+    const observed = observedSink(store);
+    const buffer = makeBuffer(observed.sink, { maxBuffered: 5, batchSize: 10 });
+    const pushed = clicks(0, 8);
+    for (const c of pushed) buffer.push(c);
+
+    expect(buffer.depth).toBe(5);
+    expect(buffer.dropped).toBe(3);
+    await buffer.flush();
+    expect(await streamIds()).toEqual(idsOf(pushed.slice(0, 5)));
+
+    buffer.push(click(100));
+    expect(buffer.dropped).toBe(3);
+    expect(buffer.depth).toBe(1);
+  });
+
+  it('close() writes everything still buffered and stops the timer', async () => {
+    const observed = observedSink(store);
+    const buffer = makeBuffer(observed.sink, { batchSize: 2 });
+    buffer.start(20);
+    const pushed = clicks(0, 5);
+    for (const c of pushed) buffer.push(c);
+
+    await buffer.close();
+    expect(buffer.depth).toBe(0);
+    expect(await streamIds()).toEqual(idsOf(pushed));
+
+    const callsAfterClose = observed.calls;
+    buffer.push(click(99));
+    await sleep(150);
+    expect(observed.calls).toBe(callsAfterClose);
+    expect(buffer.depth).toBe(1);
+    expect(await streamIds()).toEqual(idsOf(pushed));
+  });
+
+  it('close() keeps retrying a failing sink until it recovers', async () => {
+    const observed = observedSink(store, (call) => (call <= 2 ? 'before' : null));
+    const buffer = makeBuffer(observed.sink);
+    const pushed = clicks(0, 4);
+    for (const c of pushed) buffer.push(c);
+
+    await buffer.close(5_000);
+    expect(observed.calls).toBeGreaterThanOrEqual(3);
+    expect(await streamIds()).toEqual(idsOf(pushed));
+  });
+
+  it('close() gives up after its deadline, with the error, keeping the clicks', async () => {
+    const observed = observedSink(store, () => 'before');
+    const buffer = makeBuffer(observed.sink);
+    buffer.push(click(0));
+    await expect(buffer.close(250)).rejects.toThrow('sink down');
+    expect(buffer.depth).toBe(1);
+  });
+
+  it('start(interval) flushes on its own', async () => {
+    const observed = observedSink(store);
+    const buffer = makeBuffer(observed.sink, { batchSize: 2 });
+    buffer.start(10);
+    const pushed = clicks(0, 5);
+    for (const c of pushed) buffer.push(c);
+
+    await vi.waitFor(async () => expect(await streamIds()).toEqual(idsOf(pushed)), { timeout: 2_000, interval: 20 });
+    expect(buffer.depth).toBe(0);
+
+    buffer.push(click(5));
+    await vi.waitFor(async () => expect(await streamIds()).toHaveLength(6), { timeout: 2_000, interval: 20 });
+  });
+
+  it('the timer survives a failing sink and writes once it recovers', async () => {
+    const observed = observedSink(store, (call) => (call <= 2 ? 'before' : null));
+    const errors: unknown[] = [];
+    const buffer = makeBuffer(observed.sink, { onFlushError: (error) => errors.push(error) });
+    buffer.start(10);
+    const pushed = clicks(0, 3);
+    for (const c of pushed) buffer.push(c);
+
+    await vi.waitFor(async () => expect(await streamIds()).toEqual(idsOf(pushed)), { timeout: 2_000, interval: 20 });
+    expect(errors).toHaveLength(2);
+  });
+});
