@@ -1,11 +1,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Config } from './config.js';
 import type { ClickRecord } from './domain/click.js';
+import type { UserAgentCache } from './domain/user-agent.js';
 import type { Ids } from './ids.js';
 import { randomIds } from './ids.js';
 import type { AppEnv } from './http/env.js';
 import { adminAuth, merchantAuth } from './http/middleware/auth.js';
 import { limitBody, requireJson } from './http/middleware/body.js';
+import { merchantRateLimit } from './http/middleware/rate-limit.js';
 import { problemBody, problemResponse, toProblemResponse } from './http/problems.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -21,10 +23,15 @@ export interface ClickQueue {
 }
 
 export interface AppDeps {
-  config: Pick<Config, 'publicUrl' | 'allowedHosts' | 'categories' | 'adminToken' | 'signingKeys' | 'linkCache'>;
+  config: Pick<
+    Config,
+    'publicUrl' | 'allowedHosts' | 'categories' | 'adminToken' | 'signingKeys' | 'linkCache' | 'appSchemes' | 'apiRateLimitPerMinute'
+  >;
   store: Store;
   storeKind: 'redis' | 'memory';
   clicks: ClickQueue;
+  /** Shared with the click buffer's enrichment, so a user agent is parsed once per process. */
+  userAgents: UserAgentCache;
   /** ms since epoch */
   now?: () => number;
   ids?: Ids;
@@ -49,8 +56,9 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono<AppEnv>; linkCache:
   const app = new OpenAPIHono<AppEnv>();
 
   app.use('/v1/admin/*', adminAuth(config.adminToken));
-  app.use('/v1/links/*', merchantAuth(store));
-  app.use('/v1/links', merchantAuth(store));
+  const merchantOnly = [merchantAuth(store), merchantRateLimit(store, config.apiRateLimitPerMinute, now)] as const;
+  app.use('/v1/links/*', ...merchantOnly);
+  app.use('/v1/links', ...merchantOnly);
   app.use('/v1/*', requireJson);
   const defaultLimit = limitBody(DEFAULT_BODY_LIMIT);
   const bulkLimit = limitBody(BULK_BODY_LIMIT);
@@ -64,7 +72,7 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono<AppEnv>; linkCache:
       ids,
       now,
       publicUrl: config.publicUrl,
-      rules: { allowedHosts: config.allowedHosts, categories: config.categories },
+      rules: { allowedHosts: config.allowedHosts, categories: config.categories, appSchemes: config.appSchemes },
       onChange: (code) => linkCache.invalidate(code),
     }),
   );
@@ -88,6 +96,7 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono<AppEnv>; linkCache:
     '/',
     redirectRoutes({
       cache: linkCache,
+      userAgents: deps.userAgents,
       signingKey,
       newClickId: ids.clickId,
       now,

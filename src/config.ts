@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type CategoryPolicy, parseCategoryPolicy } from './domain/categories.js';
 import { KEY_ID_PATTERN, type SigningKey } from './domain/attribution.js';
 import type { AllowedHosts } from './domain/destination.js';
+import type { ClickPolicy } from './domain/click.js';
 
 export interface Config {
   production: boolean;
@@ -21,6 +22,11 @@ export interface Config {
   trustProxy: boolean;
   clicks: { flushIntervalMs: number; batchSize: number; maxBuffered: number };
   linkCache: { ttlMs: number; maxEntries: number };
+  clickPolicy: ClickPolicy;
+  /** URL schemes an appUrl may use: the marketplace apps' own. */
+  appSchemes: string[];
+  /** Merchant API requests per key per minute; past it, 429 with Retry-After. */
+  apiRateLimitPerMinute: number;
 }
 
 export interface LoadedConfig {
@@ -89,6 +95,13 @@ function allowedHosts(raw: string, problems: string[]): string[] {
   }
   if (hosts.length === 0 && problems.length === problemsBefore) problems.push('HANGLINK_ALLOWED_HOSTS names no host');
   return hosts;
+}
+
+function appSchemes(raw: string, problems: string[]): string[] {
+  const schemes = raw.split(',').map((e) => e.trim().toLowerCase()).filter((e) => e !== '');
+  const wrong = schemes.filter((scheme) => !/^[a-z][a-z0-9+.-]{0,31}$/.test(scheme) || scheme === 'http' || scheme === 'https' || scheme === 'javascript' || scheme === 'data');
+  if (wrong.length > 0) problems.push(`HANGLINK_APP_SCHEMES entries must be app URL schemes, not ${wrong.join(', ')}`);
+  return schemes.filter((scheme) => !wrong.includes(scheme));
 }
 
 function publicUrl(raw: string, problems: string[]): string {
@@ -170,6 +183,12 @@ export function loadConfig(env: Env, readCategories: () => string): LoadedConfig
       ttlMs: integer(env, 'HANGLINK_LINK_CACHE_TTL_MS', 1000, 0, 60_000, problems),
       maxEntries: integer(env, 'HANGLINK_LINK_CACHE_SIZE', 100_000, 1, 10_000_000, problems),
     },
+    clickPolicy: {
+      repeatWindowMs: integer(env, 'HANGLINK_REPEAT_WINDOW_MINUTES', 30, 1, 7 * 24 * 60, problems) * 60_000,
+      floodLimitPerMinute: integer(env, 'HANGLINK_FLOOD_LIMIT', 20, 1, 100_000, problems),
+    },
+    appSchemes: appSchemes(env.HANGLINK_APP_SCHEMES ?? 'taobao,tmall', problems),
+    apiRateLimitPerMinute: integer(env, 'HANGLINK_API_RATE_LIMIT', 600, 1, 1_000_000, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, generated };

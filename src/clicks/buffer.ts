@@ -1,8 +1,10 @@
-import type { ClickRecord } from '../domain/click.js';
+import type { ClickRecord, StoredClick } from '../domain/click.js';
 import type { ClickSink } from '../store/types.js';
 
 export interface ClickBufferOptions {
   batchSize: number;
+  /** Derives what the stores need (device, bot flag, visitor); done here, off the redirect's hot path. */
+  enrich: (click: ClickRecord) => StoredClick;
   /** Past this many waiting clicks, new ones are dropped and counted rather than exhausting memory. */
   maxBuffered: number;
   onFlushError?: (error: unknown) => void;
@@ -68,7 +70,7 @@ export class ClickBuffer {
     while (this.pending.length > 0) {
       const batch = this.pending.slice(0, this.options.batchSize);
       try {
-        await this.sink.writeClicks(batch);
+        await this.sink.writeClicks(batch.map(this.options.enrich));
       } catch (error) {
         this.options.onFlushError?.(error);
         throw error;

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import type { UserAgentInfo } from './user-agent.js';
 
 /**
  * One tap on a link, as stored. The client IP is never kept whole: only its network prefix
@@ -16,6 +18,26 @@ export interface ClickRecord {
   referrer: string;
   acceptLanguage: string;
   ipPrefix: string;
+  route: ClickRoute;
+}
+
+/** Which destination a tap was sent to. */
+export type ClickRoute = 'web' | 'ios' | 'android' | 'desktop' | 'app';
+
+/**
+ * A click as the stores write it: the tap's facts plus what is derived from them off the redirect's
+ * hot path (device, bot flag, the hashed visitor the repeat and flood rules key on).
+ */
+export interface StoredClick extends ClickRecord {
+  visitorId: string;
+  bot: boolean;
+  deviceType: string;
+  platform: string;
+  os: string;
+  osVersion: string;
+  browser: string;
+  browserVersion: string;
+  inApp: string;
 }
 
 export interface ClickFacts {
@@ -53,7 +75,7 @@ export function ipPrefix(ip: string | undefined): string {
 }
 
 export function clickRecord(
-  base: Pick<ClickRecord, 'clickId' | 'linkCode' | 'merchantId' | 'noteId' | 'campaignId' | 'at'>,
+  base: Pick<ClickRecord, 'clickId' | 'linkCode' | 'merchantId' | 'noteId' | 'campaignId' | 'at' | 'route'>,
   facts: ClickFacts,
 ): ClickRecord {
   return {
@@ -62,5 +84,57 @@ export function clickRecord(
     referrer: clean(facts.referrer, LIMITS.referrer),
     acceptLanguage: clean(facts.acceptLanguage, LIMITS.acceptLanguage),
     ipPrefix: ipPrefix(facts.ip),
+  };
+}
+
+/** What the click was judged to be once written; only `unique` and `repeat` are billable clicks. */
+export type ClickKind = 'unique' | 'repeat' | 'bot' | 'suspect';
+
+export interface ClickPolicy {
+  /** A visitor's further taps on a link within this window are repeats: clicks, not unique clicks. */
+  repeatWindowMs: number;
+  /** Above this many taps by one visitor on one link within a minute, further taps are suspect. */
+  floodLimitPerMinute: number;
+}
+
+export const DEFAULT_CLICK_POLICY: ClickPolicy = { repeatWindowMs: 30 * 60_000, floodLimitPerMinute: 20 };
+
+/**
+ * The one rule both stores apply, in this order: a bot is a bot; past the flood limit a tap is
+ * suspect (so a flood cannot buy itself unique clicks); otherwise the first tap in the window is
+ * unique and the rest repeats. The Redis store runs it inside its click-write script.
+ */
+export function classifyClick(bot: boolean, tapsThisMinute: number, seenWithinWindow: boolean, policy: ClickPolicy): ClickKind {
+  if (bot) return 'bot';
+  if (tapsThisMinute > policy.floodLimitPerMinute) return 'suspect';
+  return seenWithinWindow ? 'repeat' : 'unique';
+}
+
+export type ClickCounter = 'clicks' | 'uniqueClicks' | 'botClicks' | 'suspectClicks';
+
+export const COUNTERS_BY_KIND: Record<ClickKind, readonly ClickCounter[]> = {
+  unique: ['clicks', 'uniqueClicks'],
+  repeat: ['clicks'],
+  bot: ['botClicks'],
+  suspect: ['suspectClicks'],
+};
+
+/** Visitors are told apart by network and browser, hashed: enough for the repeat and flood rules, not to find a person. */
+export function visitorId(ipPrefix: string, userAgent: string): string {
+  return createHash('sha256').update(`${ipPrefix}\n${userAgent}`).digest('base64url').slice(0, 16);
+}
+
+export function enrichClick(click: ClickRecord, ua: UserAgentInfo): StoredClick {
+  return {
+    ...click,
+    visitorId: visitorId(click.ipPrefix, click.userAgent),
+    bot: ua.bot,
+    deviceType: ua.deviceType,
+    platform: ua.platform,
+    os: ua.os,
+    osVersion: ua.osVersion,
+    browser: ua.browser,
+    browserVersion: ua.browserVersion,
+    inApp: ua.inApp,
   };
 }

@@ -1,5 +1,6 @@
 import { HanglinkError, invalid } from './errors.js';
 import { type AllowedHosts, type Destination, hostAllowed, parseDestination, splitVettedUrl } from './destination.js';
+import { parseAppUrl } from './app-link.js';
 import { type CategoryPolicy, checkCategory } from './categories.js';
 import type { Merchant } from './merchant.js';
 
@@ -14,6 +15,14 @@ export interface Link {
   category: string;
   externalId: string | null;
   expiresAt: string | null;
+  /** App deep link (the store app's own scheme) tried first on a phone; see device-routing.ts. */
+  appUrl: string | null;
+  /** Per-platform web destinations; null means the main url. */
+  ios: string | null;
+  android: string | null;
+  desktop: string | null;
+  /** After this many billable clicks the link answers 410. */
+  maxClicks: number | null;
   status: LinkStatus;
   createdAt: string;
   updatedAt: string;
@@ -35,11 +44,33 @@ export interface NewLinkInput {
   slug?: string | undefined;
   expiresAt?: string | undefined;
   externalId?: string | undefined;
+  appUrl?: string | undefined;
+  ios?: string | undefined;
+  android?: string | undefined;
+  desktop?: string | undefined;
+  maxClicks?: number | undefined;
 }
 
 export interface LinkRules {
   allowedHosts: AllowedHosts;
   categories: CategoryPolicy;
+  appSchemes: readonly string[];
+}
+
+type RouteField = 'appUrl' | 'ios' | 'android' | 'desktop';
+const ROUTE_FIELDS: readonly RouteField[] = ['appUrl', 'ios', 'android', 'desktop'];
+
+function vetRoute(field: RouteField, raw: string, rules: LinkRules): string {
+  return field === 'appUrl'
+    ? parseAppUrl(raw, rules.appSchemes, rules.allowedHosts, field)
+    : parseDestination(raw, rules.allowedHosts, field).url;
+}
+
+function checkMaxClicks(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw invalid('invalid-max-clicks', 'maxClicks must be a positive whole number.', { field: 'maxClicks' });
+  }
+  return value;
 }
 
 export function checkSlug(slug: string): void {
@@ -92,6 +123,11 @@ export function buildLink(
     category: input.category,
     externalId: input.externalId ?? null,
     expiresAt: input.expiresAt === undefined ? null : checkExpiry(input.expiresAt, now),
+    appUrl: input.appUrl === undefined ? null : vetRoute('appUrl', input.appUrl, rules),
+    ios: input.ios === undefined ? null : vetRoute('ios', input.ios, rules),
+    android: input.android === undefined ? null : vetRoute('android', input.android, rules),
+    desktop: input.desktop === undefined ? null : vetRoute('desktop', input.desktop, rules),
+    maxClicks: input.maxClicks === undefined ? null : checkMaxClicks(input.maxClicks),
     status: 'active',
     createdAt: stamp,
     updatedAt: stamp,
@@ -102,6 +138,11 @@ export interface LinkPatch {
   url?: string | undefined;
   status?: 'active' | 'paused' | undefined;
   expiresAt?: string | null | undefined;
+  appUrl?: string | null | undefined;
+  ios?: string | null | undefined;
+  android?: string | null | undefined;
+  desktop?: string | null | undefined;
+  maxClicks?: number | null | undefined;
 }
 
 /** Applies a merchant's change; a deleted link stays deleted. */
@@ -109,8 +150,15 @@ export function applyPatch(link: Link, patch: LinkPatch, rules: LinkRules, now: 
   if (link.status === 'deleted') {
     throw new HanglinkError('gone', 'link-deleted', 'Link deleted', `Link "${link.code}" was deleted and cannot change.`);
   }
+  const routes: Partial<Pick<Link, RouteField>> = {};
+  for (const field of ROUTE_FIELDS) {
+    const value = patch[field];
+    if (value !== undefined) routes[field] = value === null ? null : vetRoute(field, value, rules);
+  }
   return {
     ...link,
+    ...routes,
+    maxClicks: patch.maxClicks === undefined ? link.maxClicks : patch.maxClicks === null ? null : checkMaxClicks(patch.maxClicks),
     url: patch.url === undefined ? link.url : parseDestination(patch.url, rules.allowedHosts).url,
     status: patch.status ?? link.status,
     expiresAt:
@@ -124,21 +172,41 @@ export interface ResolvedLink {
   link: Link;
   destination: Destination;
   expiresAtMs: number | null;
-  /** False when the operator has since removed the destination's host from the allowed hosts. */
+  /** False when the operator has since removed a host this link leads to from the allowed hosts. */
   destinationAllowed: boolean;
+  /** True when the link routes by device, so a tap must look at the user agent. */
+  routesByDevice: boolean;
+  /** For a link with maxClicks: billable clicks when loaded, plus taps served by this process since. */
+  clicksSoFar: number;
 }
 
-export function prepareForRedirect(link: Link, allowedHosts: AllowedHosts): ResolvedLink {
-  const destination = splitVettedUrl(link.url);
+/** Links stored before a field existed read it as null. */
+export function withDefaults(link: Link): Link {
+  const stored: Partial<Link> = link;
   return {
-    link,
-    destination,
-    expiresAtMs: link.expiresAt === null ? null : Date.parse(link.expiresAt),
-    destinationAllowed: hostAllowed(new URL(link.url).hostname, allowedHosts),
+    ...link,
+    appUrl: stored.appUrl ?? null,
+    ios: stored.ios ?? null,
+    android: stored.android ?? null,
+    desktop: stored.desktop ?? null,
+    maxClicks: stored.maxClicks ?? null,
   };
 }
 
-export type GoneReason = 'expired' | 'paused' | 'deleted' | 'destination-not-allowed';
+export function prepareForRedirect(stored: Link, allowedHosts: AllowedHosts, clicksSoFar: number): ResolvedLink {
+  const link = withDefaults(stored);
+  const hosts = [link.url, link.ios, link.android, link.desktop, link.appUrl].flatMap((url) => (url === null ? [] : [new URL(url).hostname]));
+  return {
+    link,
+    destination: splitVettedUrl(link.url),
+    expiresAtMs: link.expiresAt === null ? null : Date.parse(link.expiresAt),
+    destinationAllowed: hosts.every((host) => hostAllowed(host, allowedHosts)),
+    routesByDevice: ROUTE_FIELDS.some((field) => link[field] !== null),
+    clicksSoFar,
+  };
+}
+
+export type GoneReason = 'expired' | 'paused' | 'deleted' | 'click-cap-reached' | 'destination-not-allowed';
 
 export type Resolution =
   | { outcome: 'redirect'; resolved: ResolvedLink }
@@ -152,6 +220,7 @@ export function resolveLink(resolved: ResolvedLink | null, nowMs: number): Resol
   if (link.status === 'deleted') return { outcome: 'gone', reason: 'deleted' };
   if (link.status === 'paused') return { outcome: 'gone', reason: 'paused' };
   if (resolved.expiresAtMs !== null && nowMs >= resolved.expiresAtMs) return { outcome: 'gone', reason: 'expired' };
+  if (link.maxClicks !== null && resolved.clicksSoFar >= link.maxClicks) return { outcome: 'gone', reason: 'click-cap-reached' };
   if (!resolved.destinationAllowed) return { outcome: 'gone', reason: 'destination-not-allowed' };
   return { outcome: 'redirect', resolved };
 }

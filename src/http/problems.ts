@@ -65,7 +65,12 @@ const HTTP_EXCEPTION_PROBLEMS: Record<number, [code: string, title: string]> = {
  */
 export function toProblemResponse(error: unknown, log: (error: unknown) => void): Response {
   if (error instanceof HanglinkError) {
-    const headers: Record<string, string> = error.kind === 'unauthorized' ? { 'www-authenticate': 'Bearer' } : {};
+    const headers: Record<string, string> =
+      error.kind === 'unauthorized'
+        ? { 'www-authenticate': 'Bearer' }
+        : error.kind === 'rate_limited'
+          ? { 'retry-after': String(error.extra.retryAfterSeconds) }
+          : {};
     return problemResponse(errorProblem(error), headers);
   }
   if (error instanceof HTTPException && error.status < 500) {

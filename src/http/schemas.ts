@@ -19,6 +19,15 @@ export const Problem = z
   .passthrough()
   .openapi('Problem');
 
+const routeUrl = (description: string, example: string) => z.string().max(2048).openapi({ description, example });
+const routeFields = {
+  appUrl: routeUrl('Store app deep link, tried first on phones (scheme from HANGLINK_APP_SCHEMES)', 'taobao://item.taobao.com/item.htm?id=123').optional(),
+  ios: routeUrl('Web destination for iPhone and iPad', 'https://item.taobao.com/item.htm?id=123').optional(),
+  android: routeUrl('Web destination for Android', 'https://item.taobao.com/item.htm?id=123').optional(),
+  desktop: routeUrl('Web destination for desktop browsers', 'https://item.taobao.com/item.htm?id=123').optional(),
+};
+const maxClicks = z.number().int().positive().openapi({ description: 'After this many billable clicks the short URL answers 410' });
+
 export const NewLink = z
   .object({
     url: z.string().max(2048).openapi({ description: 'https item URL on an allowed host', example: 'https://item.taobao.com/item.htm?id=123' }),
@@ -28,6 +37,8 @@ export const NewLink = z
     slug: z.string().regex(SLUG_PATTERN, 'must be 3 to 64 characters from A-Z a-z 0-9 _ -').optional(),
     expiresAt: isoDateTime.optional(),
     externalId: id('Your own id for the link: minting twice with the same one returns the first link').optional(),
+    ...routeFields,
+    maxClicks: maxClicks.optional(),
   })
   .strict()
   .openapi('NewLink');
@@ -48,9 +59,14 @@ export const LinkPatch = z
     url: z.string().max(2048).optional(),
     status: z.enum(['active', 'paused']).optional(),
     expiresAt: isoDateTime.nullable().optional(),
+    appUrl: routeFields.appUrl.unwrap().nullable().optional(),
+    ios: routeFields.ios.unwrap().nullable().optional(),
+    android: routeFields.android.unwrap().nullable().optional(),
+    desktop: routeFields.desktop.unwrap().nullable().optional(),
+    maxClicks: maxClicks.nullable().optional(),
   })
   .strict()
-  .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one of url, status, expiresAt' })
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one field to change' })
   .openapi('LinkPatch');
 
 export const Link = z
@@ -63,6 +79,11 @@ export const Link = z
     category: z.string(),
     externalId: z.string().nullable(),
     expiresAt: z.string().nullable(),
+    appUrl: z.string().nullable(),
+    ios: z.string().nullable(),
+    android: z.string().nullable(),
+    desktop: z.string().nullable(),
+    maxClicks: z.number().int().nullable(),
     status: z.enum(['active', 'paused', 'deleted']),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { type HttpBindings, serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../app.js';
 import { ClickBuffer } from '../clicks/buffer.js';
+import { clickEnricher } from '../clicks/enrich.js';
+import { UserAgentCache } from '../domain/user-agent.js';
 import { type Config, type Env, loadConfig } from '../config.js';
 import { type Log, openStore } from './store.js';
 
@@ -37,13 +39,15 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
   }
 
   const { store, kind } = openStore(config, log);
+  const userAgents = new UserAgentCache();
   const clicks = new ClickBuffer(store, {
+    enrich: clickEnricher(userAgents),
     batchSize: config.clicks.batchSize,
     maxBuffered: config.clicks.maxBuffered,
     onFlushError: (error) => log(`hanglink: click flush failed, will retry: ${(error as Error).message}`),
   });
   clicks.start(config.clicks.flushIntervalMs);
-  const { app } = createApp({ config, store, storeKind: kind, clicks, clientIp: clientIp(config.trustProxy) });
+  const { app } = createApp({ config, store, storeKind: kind, clicks, userAgents, clientIp: clientIp(config.trustProxy) });
 
   const server = await new Promise<ServerType>((resolve) => {
     const started: ServerType = serve({ fetch: app.fetch, port: config.port }, () => resolve(started));

@@ -18,9 +18,9 @@ export function openStore(config: Config, log: Log): { store: Store; kind: 'redi
         '',
       ].join('\n'),
     );
-    return { store: createMemoryStore(), kind: 'memory' };
+    return { store: createMemoryStore({ clickPolicy: config.clickPolicy }), kind: 'memory' };
   }
   const redis = new Redis(config.redisUrl, { enableAutoPipelining: true });
   redis.on('error', (error: Error) => log(`hanglink: redis: ${error.message}`));
-  return { store: createRedisStore(redis, { prefix: config.redisPrefix }), kind: 'redis' };
+  return { store: createRedisStore(redis, { prefix: config.redisPrefix, clickPolicy: config.clickPolicy }), kind: 'redis' };
 }

@@ -1,5 +1,7 @@
 import { createApp } from '../app.js';
 import { ClickBuffer } from '../clicks/buffer.js';
+import { clickEnricher } from '../clicks/enrich.js';
+import { UserAgentCache } from '../domain/user-agent.js';
 import { type Env, loadConfig } from '../config.js';
 import defaultCategories from '../../config/categories.json' with { type: 'json' };
 import { openStore } from './store.js';
@@ -17,12 +19,18 @@ let built: Built | undefined;
 function build(env: Env): Built {
   const { config } = loadConfig(env, () => env.HANGLINK_CATEGORIES ?? JSON.stringify(defaultCategories));
   const { store, kind } = openStore(config, (line) => console.log(line));
-  const clicks = new ClickBuffer(store, { batchSize: config.clicks.batchSize, maxBuffered: config.clicks.maxBuffered });
+  const userAgents = new UserAgentCache();
+  const clicks = new ClickBuffer(store, {
+    enrich: clickEnricher(userAgents),
+    batchSize: config.clicks.batchSize,
+    maxBuffered: config.clicks.maxBuffered,
+  });
   const { app } = createApp({
     config,
     store,
     storeKind: kind,
     clicks,
+    userAgents,
     clientIp: (request) => request.headers.get('cf-connecting-ip') ?? undefined,
   });
   return { fetch: app.fetch, clicks };

@@ -1,6 +1,6 @@
 import type { AllowedHosts } from '../domain/destination.js';
 import { prepareForRedirect, type ResolvedLink } from '../domain/link.js';
-import type { LinkStore } from './types.js';
+import type { LinkStore, StatsStore } from './types.js';
 
 interface Entry {
   value: ResolvedLink | null;
@@ -24,7 +24,7 @@ export class LinkCache {
   private readonly loading = new Map<string, Promise<ResolvedLink | null>>();
 
   constructor(
-    private readonly store: LinkStore,
+    private readonly store: LinkStore & Pick<StatsStore, 'clickCounts'>,
     private readonly options: LinkCacheOptions,
   ) {}
 
@@ -38,16 +38,18 @@ export class LinkCache {
   get(code: string): Promise<ResolvedLink | null> {
     const running = this.loading.get(code);
     if (running !== undefined) return running;
-    const load = this.store
-      .getLink(code)
-      .then((link) => {
-        const value = link === null ? null : prepareForRedirect(link, this.options.allowedHosts);
-        this.remember(code, value);
-        return value;
-      })
-      .finally(() => this.loading.delete(code));
+    const load = this.load(code).finally(() => this.loading.delete(code));
     this.loading.set(code, load);
     return load;
+  }
+
+  private async load(code: string): Promise<ResolvedLink | null> {
+    const link = await this.store.getLink(code);
+    // Only a capped link needs its count, and then it is read with the link: a tap never waits on it.
+    const clicks = link?.maxClicks == null ? 0 : ((await this.store.clickCounts([code])).get(code) ?? 0);
+    const value = link === null ? null : prepareForRedirect(link, this.options.allowedHosts, clicks);
+    this.remember(code, value);
+    return value;
   }
 
   invalidate(code: string): void {

@@ -1,4 +1,4 @@
-import type { ClickRecord } from '../domain/click.js';
+import type { ClickCounter, StoredClick } from '../domain/click.js';
 import type { Link } from '../domain/link.js';
 import type { Merchant } from '../domain/merchant.js';
 
@@ -45,18 +45,31 @@ export interface LinkStore {
 
 export interface ClickSink {
   /**
-   * Writes a batch of clicks. A click id already written is skipped, so a batch can be retried
-   * after a failure without counting anything twice.
+   * Writes a batch of clicks in order, classifying each (see classifyClick) and counting it in
+   * its link's, note's, campaign's and merchant's hour and day buckets. A click id already
+   * written is skipped, so a batch can be retried after a failure without counting anything twice.
    */
-  writeClicks(clicks: readonly ClickRecord[]): Promise<void>;
+  writeClicks(clicks: readonly StoredClick[]): Promise<void>;
 }
+
+export type GroupType = 'merchant' | 'campaign' | 'note' | 'link';
+export type CounterName = ClickCounter;
+/** Counters of one group, per bucket (see domain/time-buckets); absent counters are 0. */
+export type GroupCounters = Map<string, Partial<Record<CounterName, number>>>;
 
 export interface StatsStore {
-  /** Total recorded clicks per link code (0 for none). */
+  /** Billable clicks (unique and repeat) per link code, 0 for none. */
   clickCounts(codes: readonly string[]): Promise<Map<string, number>>;
+  /** Every group of this type with counts in any of the buckets, keyed by group id ('' for "no campaign"). */
+  readCounters(merchantId: string, groupType: GroupType, buckets: readonly string[]): Promise<Map<string, GroupCounters>>;
 }
 
-export interface Store extends MerchantStore, LinkStore, ClickSink, StatsStore {
+export interface RateLimitStore {
+  /** Counts one request of `subject` in the fixed window `window` and returns the count so far. */
+  countRequest(subject: string, window: number, windowMs: number): Promise<number>;
+}
+
+export interface Store extends MerchantStore, LinkStore, ClickSink, StatsStore, RateLimitStore {
   /** What /readyz reports; throws when the backing service cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

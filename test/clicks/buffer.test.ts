@@ -4,6 +4,9 @@ import type { ClickRecord } from '../../src/domain/click.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import type { ClickSink, Store } from '../../src/store/types.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { SHOPPER_USER_AGENT } from '../helpers/app.js';
+import { clickEnricher } from '../../src/clicks/enrich.js';
+import { UserAgentCache } from '../../src/domain/user-agent.js';
 
 const MERCHANT = 'm1';
 
@@ -15,10 +18,11 @@ function click(n: number): ClickRecord {
     noteId: 'note-1',
     campaignId: null,
     at: 1_740_787_205_000 + n,
-    userAgent: 'Mozilla/5.0',
+    userAgent: SHOPPER_USER_AGENT,
     referrer: '',
     acceptLanguage: 'en',
     ipPrefix: '203.0.113.0/24',
+    route: 'web',
   };
 }
 
@@ -72,7 +76,7 @@ describe('ClickBuffer writing to the real Redis store', () => {
     });
 
   const makeBuffer = (sink: ClickSink, options: Partial<ConstructorParameters<typeof ClickBuffer>[1]> = {}) => {
-    const buffer = new ClickBuffer(sink, { batchSize: 3, maxBuffered: 1000, ...options });
+    const buffer = new ClickBuffer(sink, { enrich: clickEnricher(new UserAgentCache()), batchSize: 3, maxBuffered: 1000, ...options });
     buffers.push(buffer);
     return buffer;
   };

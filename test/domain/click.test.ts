@@ -83,6 +83,7 @@ describe('clickRecord', () => {
     noteId: 'note-42',
     campaignId: 'spring',
     at: 1_740_787_205_000,
+    route: 'web' as const,
   };
   const facts = (overrides: Partial<ClickFacts>): ClickFacts => ({
     userAgent: 'Mozilla/5.0 (iPhone) discover/8.0',

@@ -1,6 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { type AppDeps, createApp } from '../../src/app.js';
 import { ClickBuffer } from '../../src/clicks/buffer.js';
+import { clickEnricher } from '../../src/clicks/enrich.js';
+import type { ClickPolicy } from '../../src/domain/click.js';
+import { UserAgentCache } from '../../src/domain/user-agent.js';
 import type { SigningKey } from '../../src/domain/attribution.js';
 import type { Link } from '../../src/domain/link.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
@@ -12,6 +15,8 @@ export const SIGNING_KEYS: SigningKey[] = [
   { id: 'k2', secret: 'second-secret-0123456789abcdef' },
   { id: 'k1', secret: 'first-secret-0123456789abcdef' },
 ];
+export const SHOPPER_USER_AGENT =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 export const PUBLIC_URL = 'https://go.example.test';
 export const CATEGORIES = {
   open: ['beauty', 'mother-baby', 'personal-care', 'sports-outdoor', 'home-cleaning', 'nutrition', 'health-food'],
@@ -21,7 +26,11 @@ export const CATEGORIES = {
 export interface GatewayOverrides {
   allowedHosts?: string[];
   linkCacheTtlMs?: number;
+  apiRateLimitPerMinute?: number;
+  clickPolicy?: ClickPolicy;
 }
+
+const USER_AGENTS = new UserAgentCache();
 
 /** What createApp gets in tests; a second app built from the same store stands for another gateway process. */
 export function testAppDeps(store: Store, clicks: ClickBuffer, clock: { now: number }, overrides: GatewayOverrides = {}): AppDeps {
@@ -33,7 +42,10 @@ export function testAppDeps(store: Store, clicks: ClickBuffer, clock: { now: num
       adminToken: ADMIN_TOKEN,
       signingKeys: SIGNING_KEYS,
       linkCache: { ttlMs: overrides.linkCacheTtlMs ?? 1000, maxEntries: 1000 },
+      appSchemes: ['taobao', 'tmall'],
+      apiRateLimitPerMinute: overrides.apiRateLimitPerMinute ?? 1_000_000,
     },
+    userAgents: USER_AGENTS,
     store,
     storeKind: 'redis',
     clicks,
@@ -63,14 +75,16 @@ export interface TestGateway {
 /** The whole app over HTTP-shaped requests, on the real Redis, in a key namespace of its own. */
 export async function testGateway(overrides: GatewayOverrides = {}): Promise<TestGateway> {
   const redis = await testRedis();
-  const store = createRedisStore(redis.redis, { prefix: redis.prefix });
-  const clicks = new ClickBuffer(store, { batchSize: 500, maxBuffered: 100_000 });
+  const store = createRedisStore(redis.redis, { prefix: redis.prefix, ...(overrides.clickPolicy && { clickPolicy: overrides.clickPolicy }) });
+  const clicks = new ClickBuffer(store, { enrich: clickEnricher(USER_AGENTS), batchSize: 500, maxBuffered: 100_000 });
   const clock = { now: Date.now() };
   const { app } = createApp(testAppDeps(store, clicks, clock, overrides));
 
   const request: TestGateway['request'] = (path, init = {}) => {
     const { json, key, ...rest } = init;
     const headers = new Headers(rest.headers);
+    // Every browser sends one; without it a tap would count as a bot's.
+    if (!headers.has('user-agent')) headers.set('user-agent', SHOPPER_USER_AGENT);
     if (key !== undefined) headers.set('authorization', `Bearer ${key}`);
     if (json !== undefined) headers.set('content-type', 'application/json');
     return Promise.resolve(app.request(path, { ...rest, headers, ...(json === undefined ? {} : { body: JSON.stringify(json) }) }));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/app.js';
+import { namespaceSnapshot } from '../helpers/snapshot.js';
 
 let gw: TestGateway;
 let merchant: { id: string; apiKey: string };
@@ -14,36 +15,8 @@ afterAll(async () => {
   await gw.close();
 });
 
-async function allKeys(): Promise<string[]> {
-  const { redis, prefix } = gw.redis;
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    found.push(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return found.sort();
-}
+const dumpNamespace = async () => new Map(Object.entries(await namespaceSnapshot(gw.redis)));
 
-/** Every key of the test's namespace with everything stored under it, as text. */
-async function dumpNamespace(): Promise<Map<string, string>> {
-  const { redis } = gw.redis;
-  const dump = new Map<string, string>();
-  for (const key of await allKeys()) {
-    const type = await redis.type(key);
-    let value: unknown;
-    if (type === 'string') value = await redis.get(key);
-    else if (type === 'hash') value = await redis.hgetall(key);
-    else if (type === 'zset') value = await redis.zrange(key, '0', '-1', 'WITHSCORES');
-    else if (type === 'set') value = await redis.smembers(key);
-    else if (type === 'list') value = await redis.lrange(key, 0, -1);
-    else if (type === 'stream') value = await redis.xrange(key, '-', '+');
-    else value = `<${type}>`;
-    dump.set(key, JSON.stringify(value));
-  }
-  return dump;
-}
 
 async function expectUnauthorized(res: Response): Promise<Record<string, unknown>> {
   expect(res.status).toBe(401);

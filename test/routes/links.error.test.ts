@@ -1,3 +1,4 @@
+import { namespaceSnapshot } from '../helpers/snapshot.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testGateway, type TestGateway } from '../helpers/app.js';
 
@@ -41,35 +42,7 @@ async function expectProblem(res: Response, status: number, type?: string): Prom
   return body;
 }
 
-async function allKeys(): Promise<string[]> {
-  const { redis, prefix } = gw.redis;
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    found.push(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return found.sort();
-}
-
-/** Everything in the test's namespace, so "nothing changed" means exactly that. */
-async function snapshot(): Promise<Record<string, string>> {
-  const { redis } = gw.redis;
-  const keys = await allKeys();
-  if (keys.length === 0) return {};
-  const types = (await redis.pipeline(keys.map((k) => ['type', k])).exec()) ?? [];
-  const reads = keys.map((k, i) => {
-    const type = types[i]?.[1];
-    if (type === 'string') return ['get', k];
-    if (type === 'zset') return ['zrange', k, '0', '-1', 'WITHSCORES'];
-    if (type === 'hash') return ['hgetall', k];
-    if (type === 'stream') return ['xlen', k];
-    return ['type', k];
-  });
-  const values = (await redis.pipeline(reads).exec()) ?? [];
-  return Object.fromEntries(keys.map((k, i) => [k, JSON.stringify(values[i])]));
-}
+const snapshot = () => namespaceSnapshot(gw.redis);
 
 async function listingCount(): Promise<number> {
   const res = await send('/v1/links?limit=200', { key });

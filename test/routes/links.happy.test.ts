@@ -20,7 +20,7 @@ type LinkBody = {
 };
 type ListBody = { links: LinkBody[]; nextCursor: string | null };
 
-const LINK_FIELDS = ['campaignId', 'category', 'clicks', 'code', 'createdAt', 'expiresAt', 'externalId', 'noteId', 'shortUrl', 'status', 'updatedAt', 'url'];
+const LINK_FIELDS = ['android', 'appUrl', 'campaignId', 'category', 'clicks', 'code', 'createdAt', 'desktop', 'expiresAt', 'externalId', 'ios', 'maxClicks', 'noteId', 'shortUrl', 'status', 'updatedAt', 'url'];
 const ITEM = 'https://item.taobao.com/item.htm?id=123';
 
 beforeAll(async () => {
@@ -113,6 +113,11 @@ describe('POST /v1/links', () => {
       campaignId: 'spring-sale',
       externalId,
       expiresAt: '2099-12-31T15:59:59.000Z',
+      appUrl: null,
+      ios: null,
+      android: null,
+      desktop: null,
+      maxClicks: null,
       status: 'active',
       createdAt,
       updatedAt: createdAt,

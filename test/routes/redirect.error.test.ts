@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { ClickBuffer } from '../../src/clicks/buffer.js';
+import { clickEnricher } from '../../src/clicks/enrich.js';
+import { UserAgentCache } from '../../src/domain/user-agent.js';
 import { testAppDeps, testGateway, type TestGateway } from '../helpers/app.js';
 
 let gw: TestGateway;
@@ -88,7 +90,7 @@ describe('GET /:code refusals', () => {
 
   it('is seen by another gateway process within the cache lifetime (one second) after a change', async () => {
     const link = await gw.mint(apiKey);
-    const clicks = new ClickBuffer(gw.store, { batchSize: 100, maxBuffered: 1000 });
+    const clicks = new ClickBuffer(gw.store, { enrich: clickEnricher(new UserAgentCache()), batchSize: 100, maxBuffered: 1000 });
     const other = createApp(testAppDeps(gw.store, clicks, gw.clock)).app;
     expect((await other.request(`/${link.code}`)).status).toBe(302);
 

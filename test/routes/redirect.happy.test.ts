@@ -68,12 +68,13 @@ describe('GET /:code', () => {
   });
 
   it('writes every tap to Redis: one stream record per redirect and the per-link counter', async () => {
+    const iPhone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
     const other = await gw.merchant('Clicks only');
     const link = await gw.mint(other.apiKey, { noteId: 'note-c', campaignId: 'camp-c' });
     const served: string[] = [];
     for (let i = 0; i < 25; i++) {
       const res = await gw.request(`/${link.code}`, {
-        headers: { 'user-agent': 'Mozilla/5.0 (iPhone)', referer: 'https://notes.example/n/1', 'accept-language': 'zh-CN', 'x-test-ip': '198.51.100.23' },
+        headers: { 'user-agent': iPhone, referer: 'https://notes.example/n/1', 'accept-language': 'zh-CN', 'x-test-ip': `198.51.${100 + i}.23` },
       });
       expect(res.status).toBe(302);
       served.push(new URL(res.headers.get('location') ?? '').searchParams.get('hl_cid') ?? '');
@@ -87,13 +88,19 @@ describe('GET /:code', () => {
       merchantId: other.id,
       noteId: 'note-c',
       campaignId: 'camp-c',
-      userAgent: 'Mozilla/5.0 (iPhone)',
+      userAgent: iPhone,
       referrer: 'https://notes.example/n/1',
       acceptLanguage: 'zh-CN',
       ipPrefix: '198.51.100.0/24',
+      kind: 'unique',
+      bot: '0',
+      deviceType: 'mobile',
+      platform: 'ios',
+      os: 'iOS',
+      route: 'web',
       at: String(gw.clock.now),
     });
-    expect(JSON.stringify(records)).not.toContain('198.51.100.23');
+    expect(JSON.stringify(records)).not.toMatch(/198\.51\.\d+\.23/);
     const view = (await (await gw.request(`/v1/links/${link.code}`, { key: other.apiKey })).json()) as { clicks: number };
     expect(view.clicks).toBe(25);
   });

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -67,6 +68,8 @@ describe('the Node entry (npm start)', () => {
       HANGLINK_SIGNING_KEYS: 'k1:runtime-signing-secret-0123456789',
       // Long enough that no click is written before shutdown: only the drain can write them.
       HANGLINK_CLICK_FLUSH_MS: '10000',
+      // One visitor taps 40 times here; none of it should be judged a flood.
+      HANGLINK_FLOOD_LIMIT: '100',
     });
     try {
       const port = await gateway.port;
@@ -77,7 +80,7 @@ describe('the Node entry (npm start)', () => {
         category: 'beauty',
       });
       const taps = await Promise.all(
-        Array.from({ length: 40 }, () => fetch(`http://127.0.0.1:${port}/${link.code}`, { redirect: 'manual' })),
+        Array.from({ length: 40 }, () => fetch(`http://127.0.0.1:${port}/${link.code}`, { redirect: 'manual', headers: { 'user-agent': SHOPPER_USER_AGENT } })),
       );
       expect(taps.every((res) => res.status === 302)).toBe(true);
       expect(await redis.redis.get(`${redis.prefix}linkclicks:${link.code}`)).toBeNull();

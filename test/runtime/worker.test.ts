@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import worker from '../../src/runtime/worker.js';
+import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 
 const ADMIN = 'worker-admin-token-0123456789';
@@ -35,7 +36,7 @@ describe('the Workers entry', () => {
       await call('/v1/links', json(merchant.apiKey, { url: 'https://item.taobao.com/item.htm?id=8', noteId: 'n-8', category: 'beauty' }))
     ).json()) as { code: string; shortUrl: string };
 
-    const tap = await call(`/${link.code}`, { headers: { 'cf-connecting-ip': '192.0.2.55' } });
+    const tap = await call(`/${link.code}`, { headers: { 'cf-connecting-ip': '192.0.2.55', 'user-agent': SHOPPER_USER_AGENT } });
     expect(link.shortUrl).toBe(`https://go.example.test/${link.code}`);
     expect(tap.status).toBe(302);
     expect(tap.headers.get('location')).toContain('hl_kid=edge');

@@ -1,8 +1,11 @@
-import type { ClickRecord } from '../../domain/click.js';
+import { classifyClick, type ClickPolicy, COUNTERS_BY_KIND, DEFAULT_CLICK_POLICY } from '../../domain/click.js';
+import { dayBucket, hourBucket, minuteOf } from '../../domain/time-buckets.js';
+import type { ClassifiedClick } from '../redis/click-fields.js';
+import { groupsOf } from '../groups.js';
 import type { Link } from '../../domain/link.js';
 import type { Merchant } from '../../domain/merchant.js';
 import { codeOfMember, listingMember, liveLinks, pageOfMembers, type MemberFilter } from '../listing.js';
-import type { Store } from '../types.js';
+import type { CounterName, GroupCounters, GroupType, Store } from '../types.js';
 
 /**
  * The store for running without Redis: one process, nothing survives a restart. It mirrors the
@@ -11,13 +14,16 @@ import type { Store } from '../types.js';
  */
 export interface MemoryStore extends Store {
   /** The clicks written for a merchant, oldest first: what the Redis click stream would hold. */
-  recordedClicks(merchantId: string): ClickRecord[];
+  recordedClicks(merchantId: string): ClassifiedClick[];
 }
 
 export interface MemoryStoreOptions {
   /** How long a click id stays known, as in the Redis store. */
   clickTtlSeconds?: number;
+  clickPolicy?: ClickPolicy;
 }
+
+type Counts = Partial<Record<CounterName, number>>;
 
 const DEFAULT_CLICK_TTL_SECONDS = 8 * 24 * 3600;
 
@@ -51,8 +57,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const indexes = new Map<string, MerchantIndexes>();
   // Insertion order is write order, so the oldest markers are always at the front.
   const clickExpiry = new Map<string, number>();
-  const clickStreams = new Map<string, ClickRecord[]>();
+  const policy = options.clickPolicy ?? DEFAULT_CLICK_POLICY;
+  const clickStreams = new Map<string, ClassifiedClick[]>();
   const linkClicks = new Map<string, number>();
+  // Same state as the Redis store's seen and flood keys; flood counts of past minutes are dropped as time moves on.
+  const repeatWindowStart = new Map<string, number>();
+  const floodTaps = new Map<string, { minute: number; taps: number }>();
+  // merchant -> group type -> group id -> bucket -> counts
+  const counters = new Map<string, Map<GroupType, Map<string, Map<string, Counts>>>>();
+  const requestWindows = new Map<string, { window: number; count: number }>();
 
   const getMerchant = async (id: string) => parse<Merchant>(merchants.get(id));
   const getLink = async (code: string) => parse<Link>(links.get(code));
@@ -159,8 +172,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       for (const click of clicks) {
         if (clickExpiry.has(click.clickId)) continue;
         clickExpiry.set(click.clickId, now + clickTtlMs);
-        entry(clickStreams, click.merchantId, () => []).push({ ...click });
-        linkClicks.set(click.linkCode, (linkClicks.get(click.linkCode) ?? 0) + 1);
+        const visitor = `${click.linkCode}\n${click.visitorId}`;
+        const minute = minuteOf(click.at);
+        const flood = floodTaps.get(visitor);
+        const taps = flood !== undefined && flood.minute === minute ? flood.taps + 1 : 1;
+        if (!click.bot) floodTaps.set(visitor, { minute, taps });
+        const since = repeatWindowStart.get(visitor);
+        const seen = since !== undefined && click.at - since < policy.repeatWindowMs;
+        const kind = classifyClick(click.bot, taps, seen, policy);
+        if (kind === 'unique') repeatWindowStart.set(visitor, click.at);
+        entry(clickStreams, click.merchantId, () => []).push({ ...click, kind });
+        if (kind === 'unique' || kind === 'repeat') linkClicks.set(click.linkCode, (linkClicks.get(click.linkCode) ?? 0) + 1);
+        for (const [type, id] of groupsOf(click)) {
+          const byBucket = entry(entry(entry(counters, click.merchantId, () => new Map()), type, () => new Map()), id, () => new Map());
+          for (const bucket of [hourBucket(click.at), dayBucket(click.at)]) {
+            const counts = entry(byBucket, bucket, (): Counts => ({}));
+            for (const name of COUNTERS_BY_KIND[kind]) counts[name] = (counts[name] ?? 0) + 1;
+          }
+        }
       }
     },
 
@@ -168,8 +197,28 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return new Map(codes.map((code) => [code, linkClicks.get(code) ?? 0]));
     },
 
+    async readCounters(merchantId, groupType, buckets) {
+      const result = new Map<string, GroupCounters>();
+      for (const [id, byBucket] of counters.get(merchantId)?.get(groupType) ?? []) {
+        const picked: GroupCounters = new Map();
+        for (const bucket of buckets) {
+          const counts = byBucket.get(bucket);
+          if (counts !== undefined) picked.set(bucket, { ...counts });
+        }
+        if (picked.size > 0) result.set(id, picked);
+      }
+      return result;
+    },
+
     recordedClicks(merchantId) {
       return (clickStreams.get(merchantId) ?? []).map((click) => ({ ...click }));
+    },
+
+    async countRequest(subject, window) {
+      const current = requestWindows.get(subject);
+      const count = current !== undefined && current.window === window ? current.count + 1 : 1;
+      requestWindows.set(subject, { window, count });
+      return count;
     },
 
     async ping() {},

@@ -16,6 +16,14 @@ export function redisKeys(prefix = 'hl:') {
     click: (clickId: string) => `${prefix}click:${clickId}`,
     clickStream: (merchantId: string) => `${prefix}clicks:${merchantId}`,
     linkClicks: (code: string) => `${prefix}linkclicks:${code}`,
+    /** When the visitor's current repeat window on a link began (ms). */
+    seen: (code: string, visitorId: string) => `${prefix}seen:${code}:${visitorId}`,
+    flood: (code: string, visitorId: string, minute: number) => `${prefix}flood:${code}:${visitorId}:${minute}`,
+    counters: (merchantId: string, groupType: string, groupId: string, bucket: string) =>
+      `${prefix}stats:${merchantId}:${groupType}:${groupId}:${bucket}`,
+    rateWindow: (subject: string, window: number) => `${prefix}rate:${subject}:${window}`,
+    /** The group ids of a type that have counters: what a stats query enumerates. */
+    counterGroups: (merchantId: string, groupType: string) => `${prefix}statgroups:${merchantId}:${groupType}`,
   };
 }
 

@@ -6,7 +6,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
  * script gets a new name rather than silently replacing an old one mid-deploy.
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
-const WRITE_CLICK = 'hanglinkWriteClickV1';
+const WRITE_CLICKS = 'hanglinkWriteClicksV2';
 
 // KEYS: link, external id mapping, merchant index, note index, campaign index. An optional key
 // that does not apply (no external id, no campaign) is passed as '' so the key count stays fixed.
@@ -26,16 +26,58 @@ if campaignIndex ~= '' then redis.call('ZADD', campaignIndex, 0, ARGV[2]) end
 return {'created'}
 `;
 
-// KEYS: click marker, merchant click stream, link click counter.
-// ARGV: marker TTL in seconds, how many of the leading field/value arguments the marker keeps,
-// then the click's field/value pairs. The marker doubles as the "already written" flag, so a
-// retried click changes nothing.
-const WRITE_CLICK_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3, 2 + tonumber(ARGV[2])))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
-redis.call('INCR', KEYS[3])
+// Writes a batch of clicks in order and counts them; mirrors classifyClick in src/domain/click.ts
+// (the store contract suite holds both stores to the same results).
+// ARGV: marker TTL s, repeat window ms, flood limit, click count, keys per click, args per click,
+//       marker field/value entries; then per click: at (ms), bot ('1' or '0'), its field/value entries.
+// KEYS per click: marker, seen, flood, stream, link total, then counter hashes ('' where none).
+// The marker doubles as the "already written" flag, so a retried batch changes nothing; counts
+// are summed in the script and written with one HINCRBY per hash and counter.
+const WRITE_CLICKS_LUA = `
+local ttl, window, floodLimit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local n, perKeys, perArgs, markerArgs = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local counted, order = {}, {}
+local countersOf = { unique = {'clicks', 'uniqueClicks'}, ['repeat'] = {'clicks'}, bot = {'botClicks'}, suspect = {'suspectClicks'} }
+for i = 0, n - 1 do
+  local k, a = i * perKeys, 8 + i * perArgs
+  local marker, seen, flood, stream, total = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
+  if redis.call('EXISTS', marker) == 0 then
+    local at = tonumber(ARGV[a])
+    redis.call('HSET', marker, unpack(ARGV, a + 2, a + 1 + markerArgs))
+    redis.call('EXPIRE', marker, ttl)
+    local kind
+    if ARGV[a + 1] == '1' then
+      kind = 'bot'
+    else
+      local taps = redis.call('INCR', flood)
+      if taps == 1 then redis.call('EXPIRE', flood, 120) end
+      if taps > floodLimit then
+        kind = 'suspect'
+      else
+        local since = redis.call('GET', seen)
+        if since and at - tonumber(since) < window then
+          kind = 'repeat'
+        else
+          kind = 'unique'
+          redis.call('SET', seen, at, 'PX', window + 60000)
+        end
+      end
+    end
+    redis.call('XADD', stream, '*', 'kind', kind, unpack(ARGV, a + 2, a + perArgs - 1))
+    if kind == 'unique' or kind == 'repeat' then redis.call('INCR', total) end
+    for key = k + 6, k + perKeys do
+      local hash = KEYS[key]
+      if hash ~= '' then
+        local c = counted[hash]
+        if not c then c = {}; counted[hash] = c; order[#order + 1] = hash end
+        for _, name in ipairs(countersOf[kind]) do c[name] = (c[name] or 0) + 1 end
+      end
+    end
+  end
+end
+for _, hash in ipairs(order) do
+  for name, by in pairs(counted[hash]) do redis.call('HINCRBY', hash, name, by) end
+end
 return 1
 `;
 
@@ -48,25 +90,20 @@ type ScriptedClient = Redis & {
   [CREATE_LINK](...keysThenArgs: string[]): Promise<CreateLinkReply>;
 };
 type ScriptedPipeline = ChainableCommander & {
-  [WRITE_CLICK](...keysThenArgs: string[]): ScriptedPipeline;
+  [WRITE_CLICKS](numberOfKeys: number, ...keysThenArgs: string[]): ScriptedPipeline;
 };
 
 export function defineScripts(redis: Redis) {
   redis.defineCommand(CREATE_LINK, { lua: CREATE_LINK_LUA, numberOfKeys: 5 });
-  redis.defineCommand(WRITE_CLICK, { lua: WRITE_CLICK_LUA, numberOfKeys: 3 });
+  // The key count varies with the batch, so it is given per call.
+  redis.defineCommand(WRITE_CLICKS, { lua: WRITE_CLICKS_LUA });
   const scripted = redis as ScriptedClient;
   return {
     createLink: (keys: CreateLinkKeys, json: string, member: string, code: string) =>
       scripted[CREATE_LINK](...keys, json, member, code),
-    /** Queues one click write on a pipeline; see WRITE_CLICK_LUA for the arguments. */
-    queueClickWrite: (
-      pipeline: ChainableCommander,
-      keys: [marker: string, stream: string, counter: string],
-      ttlSeconds: number,
-      markerArgs: number,
-      pairs: readonly string[],
-    ) => {
-      (pipeline as ScriptedPipeline)[WRITE_CLICK](...keys, String(ttlSeconds), String(markerArgs), ...pairs);
+    /** Queues one batch's click write on a pipeline; see WRITE_CLICKS_LUA for the layout. */
+    queueClicksWrite: (pipeline: ChainableCommander, keys: readonly string[], args: readonly string[]) => {
+      (pipeline as ScriptedPipeline)[WRITE_CLICKS](keys.length, ...keys, ...args);
     },
   };
 }

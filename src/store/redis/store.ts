@@ -2,7 +2,10 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { Link } from '../../domain/link.js';
 import type { Merchant } from '../../domain/merchant.js';
 import { codeOfMember, listingMember, liveLinks, pageOfMembers, type MemberFilter } from '../listing.js';
-import type { Store } from '../types.js';
+import { type ClickPolicy, DEFAULT_CLICK_POLICY } from '../../domain/click.js';
+import { dayBucket, hourBucket, minuteOf } from '../../domain/time-buckets.js';
+import { groupsOf } from '../groups.js';
+import type { CounterName, GroupCounters, GroupType, Store } from '../types.js';
 import { clickFields } from './click-fields.js';
 import { redisKeys } from './keys.js';
 import { defineScripts } from './scripts.js';
@@ -12,9 +15,16 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** How long a click id stays known: the attribution window plus a day of slack. */
   clickTtlSeconds?: number;
+  clickPolicy?: ClickPolicy;
 }
 
 const DEFAULT_CLICK_TTL_SECONDS = 8 * 24 * 3600;
+// Bounds how long one script holds Redis (and the argument count of one call).
+const CLICKS_PER_SCRIPT = 200;
+
+function numbers(hash: Record<string, string>): Partial<Record<CounterName, number>> {
+  return Object.fromEntries(Object.entries(hash).map(([name, value]) => [name, Number(value)]));
+}
 
 /** Runs a pipeline or transaction and fails if any command in it failed, not just the batch. */
 async function execAll(batch: ChainableCommander): Promise<unknown[]> {
@@ -33,6 +43,7 @@ function parse<T>(json: string | null): T | null {
 export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}): Store {
   const keys = redisKeys(options.prefix);
   const clickTtlSeconds = options.clickTtlSeconds ?? DEFAULT_CLICK_TTL_SECONDS;
+  const policy = options.clickPolicy ?? DEFAULT_CLICK_POLICY;
   const scripts = defineScripts(redis);
 
   const getMerchant = async (id: string) => parse<Merchant>(await redis.get(keys.merchant(id)));
@@ -129,15 +140,45 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
     async writeClicks(clicks) {
       if (clicks.length === 0) return;
       const pipeline = redis.pipeline();
-      for (const click of clicks) {
-        const { pairs, markerArgs } = clickFields(click);
-        scripts.queueClickWrite(
-          pipeline,
-          [keys.click(click.clickId), keys.clickStream(click.merchantId), keys.linkClicks(click.linkCode)],
-          clickTtlSeconds,
-          markerArgs,
-          pairs,
-        );
+      const groups = new Set<string>();
+      for (let from = 0; from < clicks.length; from += CLICKS_PER_SCRIPT) {
+        const batch = clicks.slice(from, from + CLICKS_PER_SCRIPT);
+        const keysOfBatch: string[] = [];
+        const args: string[] = [];
+        let markerEntries = 0;
+        for (const click of batch) {
+          const laid = clickFields(click);
+          markerEntries = laid.markerEntries;
+          keysOfBatch.push(
+            keys.click(click.clickId),
+            keys.seen(click.linkCode, click.visitorId),
+            keys.flood(click.linkCode, click.visitorId, minuteOf(click.at)),
+            keys.clickStream(click.merchantId),
+            keys.linkClicks(click.linkCode),
+          );
+          const buckets = [hourBucket(click.at), dayBucket(click.at)];
+          for (const [type, id] of groupsOf(click)) {
+            groups.add(`${click.merchantId}\n${type}\n${id}`);
+            for (const bucket of buckets) keysOfBatch.push(keys.counters(click.merchantId, type, id, bucket));
+          }
+          args.push(String(click.at), click.bot ? '1' : '0', ...laid.entries);
+        }
+        const perClickKeys = keysOfBatch.length / batch.length;
+        const perClickArgs = args.length / batch.length;
+        scripts.queueClicksWrite(pipeline, keysOfBatch, [
+          String(clickTtlSeconds),
+          String(policy.repeatWindowMs),
+          String(policy.floodLimitPerMinute),
+          String(batch.length),
+          String(perClickKeys),
+          String(perClickArgs),
+          String(markerEntries),
+          ...args,
+        ]);
+      }
+      for (const group of groups) {
+        const [merchantId, type, id] = group.split('\n') as [string, GroupType, string];
+        pipeline.sadd(keys.counterGroups(merchantId, type), id);
       }
       await execAll(pipeline);
     },
@@ -148,6 +189,30 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       const stored = await redis.mget(codes.map((code) => keys.linkClicks(code)));
       codes.forEach((code, i) => counts.set(code, Number(stored[i] ?? 0)));
       return counts;
+    },
+
+    async readCounters(merchantId, groupType, buckets) {
+      const result = new Map<string, GroupCounters>();
+      const ids = await redis.smembers(keys.counterGroups(merchantId, groupType));
+      if (ids.length === 0 || buckets.length === 0) return result;
+      const pipeline = redis.pipeline();
+      for (const id of ids) for (const bucket of buckets) pipeline.hgetall(keys.counters(merchantId, groupType, id, bucket));
+      const replies = (await execAll(pipeline)) as Record<string, string>[];
+      ids.forEach((id, g) => {
+        const perBucket: GroupCounters = new Map();
+        buckets.forEach((bucket, b) => {
+          const hash = replies[g * buckets.length + b] ?? {};
+          if (Object.keys(hash).length > 0) perBucket.set(bucket, numbers(hash));
+        });
+        if (perBucket.size > 0) result.set(id, perBucket);
+      });
+      return result;
+    },
+
+    async countRequest(subject, window, windowMs) {
+      const key = keys.rateWindow(subject, window);
+      const [count] = (await execAll(redis.multi().incr(key).pexpire(key, windowMs * 2))) as [number];
+      return count;
     },
 
     async ping() {
