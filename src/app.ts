@@ -13,6 +13,13 @@ import { adminRoutes } from './http/routes/admin.js';
 import { healthRoutes } from './http/routes/health.js';
 import { linkRoutes } from './http/routes/links.js';
 import { redirectRoutes } from './http/routes/redirect.js';
+import { attributionRoutes } from './http/routes/attribution.js';
+import { campaignRoutes } from './http/routes/campaigns.js';
+import { clickRoutes } from './http/routes/clicks.js';
+import { conversionRoutes } from './http/routes/conversions.js';
+import { impressionRoutes } from './http/routes/impressions.js';
+import { statsRoutes } from './http/routes/stats.js';
+import type { ImpressionCounter } from './clicks/impressions.js';
 import { LinkCache } from './store/link-cache.js';
 import type { Store } from './store/types.js';
 
@@ -25,11 +32,20 @@ export interface ClickQueue {
 export interface AppDeps {
   config: Pick<
     Config,
-    'publicUrl' | 'allowedHosts' | 'categories' | 'adminToken' | 'signingKeys' | 'linkCache' | 'appSchemes' | 'apiRateLimitPerMinute'
+    | 'publicUrl'
+    | 'allowedHosts'
+    | 'categories'
+    | 'adminToken'
+    | 'signingKeys'
+    | 'linkCache'
+    | 'appSchemes'
+    | 'apiRateLimitPerMinute'
+    | 'attributionWindowMs'
   >;
   store: Store;
   storeKind: 'redis' | 'memory';
   clicks: ClickQueue;
+  impressions: Pick<ImpressionCounter, 'record'>;
   /** Shared with the click buffer's enrichment, so a user agent is parsed once per process. */
   userAgents: UserAgentCache;
   /** ms since epoch */
@@ -56,9 +72,14 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono<AppEnv>; linkCache:
   const app = new OpenAPIHono<AppEnv>();
 
   app.use('/v1/admin/*', adminAuth(config.adminToken));
-  const merchantOnly = [merchantAuth(store), merchantRateLimit(store, config.apiRateLimitPerMinute, now)] as const;
-  app.use('/v1/links/*', ...merchantOnly);
-  app.use('/v1/links', ...merchantOnly);
+  const authenticate = merchantAuth(store);
+  const rateLimit = merchantRateLimit(store, config.apiRateLimitPerMinute, now);
+  app.use('/v1/*', async (c, next) => {
+    if (c.req.path.startsWith('/v1/admin/')) return next();
+    await authenticate(c, async () => {
+      await rateLimit(c, next);
+    });
+  });
   app.use('/v1/*', requireJson);
   const defaultLimit = limitBody(DEFAULT_BODY_LIMIT);
   const bulkLimit = limitBody(BULK_BODY_LIMIT);
@@ -76,6 +97,13 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono<AppEnv>; linkCache:
       onChange: (code) => linkCache.invalidate(code),
     }),
   );
+  const attribution = { store, attributionWindowMs: config.attributionWindowMs, now };
+  app.route('/', conversionRoutes(attribution));
+  app.route('/', attributionRoutes({ ...attribution, keys: config.signingKeys }));
+  app.route('/', campaignRoutes(store));
+  app.route('/', statsRoutes(store, now));
+  app.route('/', clickRoutes(store, now));
+  app.route('/', impressionRoutes({ cache: linkCache, userAgents: deps.userAgents, impressions: deps.impressions, now }));
   app.route(
     '/',
     healthRoutes({

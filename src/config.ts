@@ -27,6 +27,8 @@ export interface Config {
   appSchemes: string[];
   /** Merchant API requests per key per minute; past it, 429 with Retry-After. */
   apiRateLimitPerMinute: number;
+  /** How long after a click an order is still attributed to it, and a landing still verifies. */
+  attributionWindowMs: number;
 }
 
 export interface LoadedConfig {
@@ -189,6 +191,7 @@ export function loadConfig(env: Env, readCategories: () => string): LoadedConfig
     },
     appSchemes: appSchemes(env.HANGLINK_APP_SCHEMES ?? 'taobao,tmall', problems),
     apiRateLimitPerMinute: integer(env, 'HANGLINK_API_RATE_LIMIT', 600, 1, 1_000_000, problems),
+    attributionWindowMs: integer(env, 'HANGLINK_ATTRIBUTION_WINDOW_DAYS', 7, 1, 90, problems) * 24 * 3_600_000,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, generated };

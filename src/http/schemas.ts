@@ -120,10 +120,18 @@ export const ListQuery = z
   })
   .strict();
 
-export const NewMerchant = z.object({ name: z.string().trim().min(1).max(200) }).strict().openapi('NewMerchant');
+const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY').openapi({ example: 'CNY' });
+
+export const NewMerchant = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    currency: currency.optional().openapi({ description: 'Currency of orders and spend; default CNY' }),
+  })
+  .strict()
+  .openapi('NewMerchant');
 
 export const Merchant = z
-  .object({ id: z.string(), name: z.string(), approvedCategories: z.array(z.string()), createdAt: z.string() })
+  .object({ id: z.string(), name: z.string(), approvedCategories: z.array(z.string()), currency: z.string(), createdAt: z.string() })
   .openapi('Merchant');
 
 export const CreatedMerchant = Merchant.extend({
@@ -138,3 +146,51 @@ export const problemResponses = {
   400: { description: 'Invalid request', content: { 'application/problem+json': { schema: Problem } } },
   401: { description: 'Missing or wrong API key', content: { 'application/problem+json': { schema: Problem } } },
 } as const;
+
+const amount = z.union([z.number(), z.string()]).openapi({ description: 'In the merchant currency, at most 2 decimals', example: 1299 });
+
+export const Conversion = z
+  .object({
+    clickId: z.string().max(64).openapi({ description: 'hl_cid of the landing' }),
+    orderId: z.string().max(128),
+    amount,
+    currency: z.string().max(8),
+    newCustomer: z.boolean().default(false),
+    occurredAt: isoDateTime.optional().openapi({ description: 'Default: now' }),
+  })
+  .strict()
+  .openapi('Conversion');
+
+export const Refund = z
+  .object({ amount: amount.optional().openapi({ description: 'Default: everything not yet refunded' }) })
+  .strict()
+  .openapi('Refund');
+
+export const Spend = z
+  .object({
+    amount,
+    currency: z.string().max(8),
+    date: z.iso.date().optional().openapi({ description: 'The UTC day this spend is for; without it, the campaign total' }),
+  })
+  .strict()
+  .openapi('Spend');
+
+export const VerifyRequest = z.object({ url: z.string().max(4096) }).strict().openapi('VerifyRequest');
+
+export const StatsQuery = z
+  .object({
+    groupBy: z.string().optional().openapi({ description: 'merchant | campaign | note | link' }),
+    from: z.string().optional(),
+    to: z.string().optional(),
+    interval: z.string().optional().openapi({ description: 'hour | day | total' }),
+  })
+  .strict();
+
+export const ClicksQuery = z
+  .object({
+    from: z.string().optional(),
+    to: z.string().optional(),
+    cursor: z.string().max(64).optional(),
+    limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  })
+  .strict();

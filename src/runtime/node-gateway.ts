@@ -4,6 +4,7 @@ import { type HttpBindings, serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../app.js';
 import { ClickBuffer } from '../clicks/buffer.js';
 import { clickEnricher } from '../clicks/enrich.js';
+import { ImpressionCounter } from '../clicks/impressions.js';
 import { UserAgentCache } from '../domain/user-agent.js';
 import { type Config, type Env, loadConfig } from '../config.js';
 import { type Log, openStore } from './store.js';
@@ -47,7 +48,9 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
     onFlushError: (error) => log(`hanglink: click flush failed, will retry: ${(error as Error).message}`),
   });
   clicks.start(config.clicks.flushIntervalMs);
-  const { app } = createApp({ config, store, storeKind: kind, clicks, userAgents, clientIp: clientIp(config.trustProxy) });
+  const impressions = new ImpressionCounter(store);
+  impressions.start(config.clicks.flushIntervalMs);
+  const { app } = createApp({ config, store, storeKind: kind, clicks, impressions, userAgents, clientIp: clientIp(config.trustProxy) });
 
   const server = await new Promise<ServerType>((resolve) => {
     const started: ServerType = serve({ fetch: app.fetch, port: config.port }, () => resolve(started));
@@ -62,7 +65,7 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
         server.close(() => resolve());
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       });
-      await clicks.close();
+      await Promise.all([clicks.close(), impressions.close()]);
       await store.close();
     })());
   return { config, port, clicks, shutdown };

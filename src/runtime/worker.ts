@@ -1,6 +1,7 @@
 import { createApp } from '../app.js';
 import { ClickBuffer } from '../clicks/buffer.js';
 import { clickEnricher } from '../clicks/enrich.js';
+import { ImpressionCounter } from '../clicks/impressions.js';
 import { UserAgentCache } from '../domain/user-agent.js';
 import { type Env, loadConfig } from '../config.js';
 import defaultCategories from '../../config/categories.json' with { type: 'json' };
@@ -11,7 +12,11 @@ interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-type Built = { fetch: (request: Request, env: unknown) => Response | Promise<Response>; clicks: ClickBuffer };
+type Built = {
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>;
+  clicks: ClickBuffer;
+  impressions: ImpressionCounter;
+};
 
 // Config is read once per isolate, on its first request: Workers hand bindings to fetch, not to module scope.
 let built: Built | undefined;
@@ -25,15 +30,17 @@ function build(env: Env): Built {
     batchSize: config.clicks.batchSize,
     maxBuffered: config.clicks.maxBuffered,
   });
+  const impressions = new ImpressionCounter(store);
   const { app } = createApp({
     config,
     store,
     storeKind: kind,
     clicks,
+    impressions,
     userAgents,
     clientIp: (request) => request.headers.get('cf-connecting-ip') ?? undefined,
   });
-  return { fetch: app.fetch, clicks };
+  return { fetch: app.fetch, clicks, impressions };
 }
 
 export default {
@@ -41,7 +48,9 @@ export default {
     built ??= build(env);
     const response = await built.fetch(request, env);
     // An isolate has no timers between requests: each request writes what it buffered after answering.
-    ctx.waitUntil(built.clicks.flush().catch((error: unknown) => console.error('hanglink: click flush failed', error)));
+    ctx.waitUntil(
+      Promise.all([built.clicks.flush(), built.impressions.flush()]).catch((error: unknown) => console.error('hanglink: flush failed', error)),
+    );
     return response;
   },
 };

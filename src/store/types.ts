@@ -1,4 +1,4 @@
-import type { ClickCounter, StoredClick } from '../domain/click.js';
+import type { ClickCounter, ClickKind, StoredClick } from '../domain/click.js';
 import type { Link } from '../domain/link.js';
 import type { Merchant } from '../domain/merchant.js';
 
@@ -53,7 +53,7 @@ export interface ClickSink {
 }
 
 export type GroupType = 'merchant' | 'campaign' | 'note' | 'link';
-export type CounterName = ClickCounter;
+export type CounterName = ClickCounter | 'impressions' | 'orders' | 'gmvMinor' | 'newCustomers';
 /** Counters of one group, per bucket (see domain/time-buckets); absent counters are 0. */
 export type GroupCounters = Map<string, Partial<Record<CounterName, number>>>;
 
@@ -64,12 +64,71 @@ export interface StatsStore {
   readCounters(merchantId: string, groupType: GroupType, buckets: readonly string[]): Promise<Map<string, GroupCounters>>;
 }
 
+/** Where a click came from: what its marker keeps for the attribution window. */
+export interface ClickOrigin {
+  merchantId: string;
+  linkCode: string;
+  noteId: string;
+  campaignId: string | null;
+  at: number;
+}
+
+export interface Order {
+  merchantId: string;
+  orderId: string;
+  clickId: string;
+  origin: ClickOrigin;
+  amountMinor: number;
+  currency: string;
+  newCustomer: boolean;
+  occurredAt: number;
+  refundedMinor: number;
+}
+
+export type RefundResult =
+  | { outcome: 'refunded'; order: Order }
+  | { outcome: 'unknown-order' }
+  | { outcome: 'exceeds-remaining'; remainingMinor: number };
+
+export interface CounterIncrement {
+  origin: Pick<ClickOrigin, 'merchantId' | 'linkCode' | 'noteId' | 'campaignId'>;
+  /** ms; picks the hour and day buckets */
+  at: number;
+  counter: CounterName;
+  by: number;
+}
+
+export type ClassifiedClick = StoredClick & { kind: ClickKind };
+
+export interface ClickPage {
+  clicks: ClassifiedClick[];
+  nextCursor: string | null;
+}
+
+/** Closing the loop: what orders need of clicks, and what the funnel adds up. */
+export interface AttributionStore {
+  /** The click's origin while its marker lives (the attribution window and a day), else null. */
+  clickOrigin(clickId: string): Promise<ClickOrigin | null>;
+  /** Records an order once and counts it; a second call with the same merchant and orderId changes nothing. */
+  recordOrder(order: Order): Promise<{ outcome: 'recorded' } | { outcome: 'duplicate'; order: Order }>;
+  /** Takes an amount back out of an order's figures; the whole amount also takes the order (and its new customer) out. */
+  refundOrder(merchantId: string, orderId: string, amountMinor: number | null): Promise<RefundResult>;
+  /** Adds to counters, summed per bucket and counter: impressions arrive this way, in batches. */
+  addCounters(increments: readonly CounterIncrement[]): Promise<void>;
+  /** Sets what a campaign cost on a day ('d'+YYYYMMDD) or in total ('total'); setting again replaces it. */
+  setSpend(merchantId: string, campaignId: string, period: string, amountMinor: number): Promise<void>;
+  /** Every campaign's spend, per period. */
+  readSpend(merchantId: string): Promise<Map<string, Map<string, number>>>;
+  /** The merchant's click records written in [fromMs, toMs), oldest first, a page at a time. */
+  readClicks(merchantId: string, fromMs: number, toMs: number, limit: number, cursor: string | null): Promise<ClickPage>;
+}
+
 export interface RateLimitStore {
   /** Counts one request of `subject` in the fixed window `window` and returns the count so far. */
   countRequest(subject: string, window: number, windowMs: number): Promise<number>;
 }
 
-export interface Store extends MerchantStore, LinkStore, ClickSink, StatsStore, RateLimitStore {
+export interface Store extends MerchantStore, LinkStore, ClickSink, StatsStore, RateLimitStore, AttributionStore {
   /** What /readyz reports; throws when the backing service cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { type AppDeps, createApp } from '../../src/app.js';
 import { ClickBuffer } from '../../src/clicks/buffer.js';
 import { clickEnricher } from '../../src/clicks/enrich.js';
+import { ImpressionCounter } from '../../src/clicks/impressions.js';
 import type { ClickPolicy } from '../../src/domain/click.js';
 import { UserAgentCache } from '../../src/domain/user-agent.js';
 import type { SigningKey } from '../../src/domain/attribution.js';
@@ -28,6 +29,7 @@ export interface GatewayOverrides {
   linkCacheTtlMs?: number;
   apiRateLimitPerMinute?: number;
   clickPolicy?: ClickPolicy;
+  impressions?: ImpressionCounter;
 }
 
 const USER_AGENTS = new UserAgentCache();
@@ -44,7 +46,9 @@ export function testAppDeps(store: Store, clicks: ClickBuffer, clock: { now: num
       linkCache: { ttlMs: overrides.linkCacheTtlMs ?? 1000, maxEntries: 1000 },
       appSchemes: ['taobao', 'tmall'],
       apiRateLimitPerMinute: overrides.apiRateLimitPerMinute ?? 1_000_000,
+      attributionWindowMs: 7 * 24 * 3_600_000,
     },
+    impressions: overrides.impressions ?? new ImpressionCounter(store),
     userAgents: USER_AGENTS,
     store,
     storeKind: 'redis',
@@ -61,6 +65,9 @@ export interface TestGateway {
   app: OpenAPIHono<any>;
   store: Store;
   clicks: ClickBuffer;
+  impressions: ImpressionCounter;
+  /** Writes every buffered click and impression, as the background flush would. */
+  flush(): Promise<void>;
   redis: TestRedis;
   /** Moves the gateway's clock; it starts at the real time. */
   clock: { now: number };
@@ -78,7 +85,8 @@ export async function testGateway(overrides: GatewayOverrides = {}): Promise<Tes
   const store = createRedisStore(redis.redis, { prefix: redis.prefix, ...(overrides.clickPolicy && { clickPolicy: overrides.clickPolicy }) });
   const clicks = new ClickBuffer(store, { enrich: clickEnricher(USER_AGENTS), batchSize: 500, maxBuffered: 100_000 });
   const clock = { now: Date.now() };
-  const { app } = createApp(testAppDeps(store, clicks, clock, overrides));
+  const impressions = new ImpressionCounter(store);
+  const { app } = createApp(testAppDeps(store, clicks, clock, { ...overrides, impressions }));
 
   const request: TestGateway['request'] = (path, init = {}) => {
     const { json, key, ...rest } = init;
@@ -94,6 +102,10 @@ export async function testGateway(overrides: GatewayOverrides = {}): Promise<Tes
     app,
     store,
     clicks,
+    impressions,
+    flush: async () => {
+      await Promise.all([clicks.flush(), impressions.flush()]);
+    },
     redis,
     clock,
     request,
@@ -112,7 +124,7 @@ export async function testGateway(overrides: GatewayOverrides = {}): Promise<Tes
       return (await res.json()) as Link & { shortUrl: string; clicks: number };
     },
     async close() {
-      await clicks.close();
+      await Promise.all([clicks.close(), impressions.close()]);
       await redis.cleanup();
     },
   };

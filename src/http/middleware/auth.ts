@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { hashApiKey, secretsEqual } from '../../domain/api-key.js';
 import { HanglinkError } from '../../domain/errors.js';
+import { merchantWithDefaults } from '../../domain/merchant.js';
 import type { MerchantStore } from '../../store/types.js';
 import type { AppEnv } from '../env.js';
 
@@ -18,7 +19,7 @@ export function merchantAuth(store: MerchantStore): MiddlewareHandler<AppEnv> {
     const key = bearer(c.req.header('authorization'));
     const merchant = key.length > 256 ? null : await store.merchantByKeyHash(hashApiKey(key));
     if (merchant === null) throw unauthorized('The API key is not valid.');
-    c.set('merchant', merchant);
+    c.set('merchant', merchantWithDefaults(merchant));
     await next();
   };
 }

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { hashApiKey } from '../../domain/api-key.js';
 import { type CategoryPolicy, checkApprovals } from '../../domain/categories.js';
 import { notFound } from '../../domain/errors.js';
+import { DEFAULT_CURRENCY, type Merchant } from '../../domain/merchant.js';
 import type { Ids } from '../../ids.js';
 import type { MerchantStore } from '../../store/types.js';
 import { validationHook } from '../problems.js';
@@ -44,10 +45,12 @@ export function adminRoutes(deps: AdminRouteDeps): OpenAPIHono {
 
   routes.openapi(createMerchant, async (c) => {
     const apiKey = deps.ids.apiKey();
-    const merchant = {
+    const { name, currency } = c.req.valid('json');
+    const merchant: Merchant = {
       id: deps.ids.merchantId(),
-      name: c.req.valid('json').name,
+      name,
       approvedCategories: [],
+      currency: currency ?? DEFAULT_CURRENCY,
       createdAt: new Date(deps.now()).toISOString(),
     };
     await deps.store.createMerchant(merchant, hashApiKey(apiKey));

@@ -1,11 +1,10 @@
 import { classifyClick, type ClickPolicy, COUNTERS_BY_KIND, DEFAULT_CLICK_POLICY } from '../../domain/click.js';
 import { dayBucket, hourBucket, minuteOf } from '../../domain/time-buckets.js';
-import type { ClassifiedClick } from '../redis/click-fields.js';
 import { groupsOf } from '../groups.js';
 import type { Link } from '../../domain/link.js';
 import type { Merchant } from '../../domain/merchant.js';
 import { codeOfMember, listingMember, liveLinks, pageOfMembers, type MemberFilter } from '../listing.js';
-import type { CounterName, GroupCounters, GroupType, Store } from '../types.js';
+import type { ClassifiedClick, ClickOrigin, CounterIncrement, CounterName, GroupCounters, GroupType, Order, Store } from '../types.js';
 
 /**
  * The store for running without Redis: one process, nothing survives a restart. It mirrors the
@@ -56,7 +55,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const codeByExternalId = new Map<string, Map<string, string>>();
   const indexes = new Map<string, MerchantIndexes>();
   // Insertion order is write order, so the oldest markers are always at the front.
-  const clickExpiry = new Map<string, number>();
+  const clickMarkers = new Map<string, { expiresAt: number; origin: ClickOrigin }>();
   const policy = options.clickPolicy ?? DEFAULT_CLICK_POLICY;
   const clickStreams = new Map<string, ClassifiedClick[]>();
   const linkClicks = new Map<string, number>();
@@ -66,15 +65,30 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   // merchant -> group type -> group id -> bucket -> counts
   const counters = new Map<string, Map<GroupType, Map<string, Map<string, Counts>>>>();
   const requestWindows = new Map<string, { window: number; count: number }>();
+  const orders = new Map<string, string>();
+  const spends = new Map<string, Map<string, Map<string, number>>>();
 
   const getMerchant = async (id: string) => parse<Merchant>(merchants.get(id));
   const getLink = async (code: string) => parse<Link>(links.get(code));
 
+  function count(origin: CounterIncrement['origin'], at: number, name: CounterName, by: number): void {
+    for (const [type, id] of groupsOf(origin)) {
+      const byBucket = entry(entry(entry(counters, origin.merchantId, () => new Map()), type, () => new Map()), id, () => new Map());
+      for (const bucket of [hourBucket(at), dayBucket(at)]) {
+        const counts = entry(byBucket, bucket, (): Counts => ({}));
+        counts[name] = (counts[name] ?? 0) + by;
+      }
+    }
+  }
+
+  const orderKey = (merchantId: string, orderId: string) => `${merchantId}\n${orderId}`;
+  const readOrder = (merchantId: string, orderId: string) => parse<Order>(orders.get(orderKey(merchantId, orderId)));
+
   // Without this the click ids of a long-running process would pile up forever.
   function forgetExpiredClicks(now: number): void {
-    for (const [clickId, expiresAt] of clickExpiry) {
+    for (const [clickId, { expiresAt }] of clickMarkers) {
       if (expiresAt > now) return;
-      clickExpiry.delete(clickId);
+      clickMarkers.delete(clickId);
     }
   }
 
@@ -170,8 +184,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const now = Date.now();
       forgetExpiredClicks(now);
       for (const click of clicks) {
-        if (clickExpiry.has(click.clickId)) continue;
-        clickExpiry.set(click.clickId, now + clickTtlMs);
+        if (clickMarkers.has(click.clickId)) continue;
+        const { merchantId, linkCode, noteId, campaignId, at } = click;
+        clickMarkers.set(click.clickId, { expiresAt: now + clickTtlMs, origin: { merchantId, linkCode, noteId, campaignId, at } });
         const visitor = `${click.linkCode}\n${click.visitorId}`;
         const minute = minuteOf(click.at);
         const flood = floodTaps.get(visitor);
@@ -183,13 +198,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         if (kind === 'unique') repeatWindowStart.set(visitor, click.at);
         entry(clickStreams, click.merchantId, () => []).push({ ...click, kind });
         if (kind === 'unique' || kind === 'repeat') linkClicks.set(click.linkCode, (linkClicks.get(click.linkCode) ?? 0) + 1);
-        for (const [type, id] of groupsOf(click)) {
-          const byBucket = entry(entry(entry(counters, click.merchantId, () => new Map()), type, () => new Map()), id, () => new Map());
-          for (const bucket of [hourBucket(click.at), dayBucket(click.at)]) {
-            const counts = entry(byBucket, bucket, (): Counts => ({}));
-            for (const name of COUNTERS_BY_KIND[kind]) counts[name] = (counts[name] ?? 0) + 1;
-          }
-        }
+        for (const name of COUNTERS_BY_KIND[kind]) count(click, click.at, name, 1);
       }
     },
 
@@ -212,6 +221,61 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
     recordedClicks(merchantId) {
       return (clickStreams.get(merchantId) ?? []).map((click) => ({ ...click }));
+    },
+
+    async clickOrigin(clickId) {
+      const marker = clickMarkers.get(clickId);
+      return marker === undefined || marker.expiresAt <= Date.now() ? null : { ...marker.origin };
+    },
+
+    async recordOrder(order) {
+      const existing = readOrder(order.merchantId, order.orderId);
+      if (existing !== null) return { outcome: 'duplicate', order: existing };
+      orders.set(orderKey(order.merchantId, order.orderId), JSON.stringify({ ...order, refundedMinor: 0 }));
+      count(order.origin, order.occurredAt, 'orders', 1);
+      count(order.origin, order.occurredAt, 'gmvMinor', order.amountMinor);
+      if (order.newCustomer) count(order.origin, order.occurredAt, 'newCustomers', 1);
+      return { outcome: 'recorded' };
+    },
+
+    async refundOrder(merchantId, orderId, amountMinor) {
+      const order = readOrder(merchantId, orderId);
+      if (order === null) return { outcome: 'unknown-order' };
+      const remainingMinor = order.amountMinor - order.refundedMinor;
+      const amount = amountMinor ?? remainingMinor;
+      if (amount <= 0 || amount > remainingMinor) return { outcome: 'exceeds-remaining', remainingMinor };
+      const refunded = { ...order, refundedMinor: order.refundedMinor + amount };
+      orders.set(orderKey(merchantId, orderId), JSON.stringify(refunded));
+      count(order.origin, order.occurredAt, 'gmvMinor', -amount);
+      if (amount === remainingMinor) {
+        count(order.origin, order.occurredAt, 'orders', -1);
+        if (order.newCustomer) count(order.origin, order.occurredAt, 'newCustomers', -1);
+      }
+      return { outcome: 'refunded', order: refunded };
+    },
+
+    async addCounters(increments) {
+      for (const { origin, at, counter, by } of increments) count(origin, at, counter, by);
+    },
+
+    async setSpend(merchantId, campaignId, period, amountMinor) {
+      entry(entry(spends, merchantId, () => new Map()), campaignId, () => new Map()).set(period, amountMinor);
+    },
+
+    async readSpend(merchantId) {
+      return new Map([...(spends.get(merchantId) ?? [])].map(([campaign, periods]) => [campaign, new Map(periods)]));
+    },
+
+    async readClicks(merchantId, fromMs, toMs, limit, cursor) {
+      const stream = clickStreams.get(merchantId) ?? [];
+      const clicks: ClassifiedClick[] = [];
+      // The cursor is the position of the last click returned, as Redis uses the last stream id.
+      for (let i = cursor === null ? 0 : Number(cursor) + 1; i < stream.length; i++) {
+        const click = stream[i] as ClassifiedClick;
+        if (click.at >= fromMs && click.at < toMs) clicks.push({ ...click });
+        if (clicks.length === limit) return { clicks, nextCursor: i + 1 < stream.length ? String(i) : null };
+      }
+      return { clicks, nextCursor: null };
     },
 
     async countRequest(subject, window) {

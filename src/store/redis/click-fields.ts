@@ -1,4 +1,5 @@
 import type { ClickKind, ClickRoute, StoredClick } from '../../domain/click.js';
+import type { ClassifiedClick } from '../types.js';
 
 /**
  * How a click is laid out in Redis: flat field/value entries for XADD and HSET. The marker fields
@@ -32,8 +33,6 @@ export function clickFields(click: StoredClick): { entries: string[]; markerEntr
   ];
   return { entries: [...marker, ...details], markerEntries: marker.length };
 }
-
-export type ClassifiedClick = StoredClick & { kind: ClickKind };
 
 /** The inverse of `clickFields` for one stream entry (which also carries the script's `kind`). */
 export function clickFromFields(entries: readonly string[]): ClassifiedClick {

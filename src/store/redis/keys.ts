@@ -21,6 +21,12 @@ export function redisKeys(prefix = 'hl:') {
     flood: (code: string, visitorId: string, minute: number) => `${prefix}flood:${code}:${visitorId}:${minute}`,
     counters: (merchantId: string, groupType: string, groupId: string, bucket: string) =>
       `${prefix}stats:${merchantId}:${groupType}:${groupId}:${bucket}`,
+    order: (merchantId: string, orderId: string) => `${prefix}order:${merchantId}:${orderId}`,
+    /** How much of an order has been refunded, in minor units (the order itself never changes). */
+    orderRefunded: (merchantId: string, orderId: string) => `${prefix}refunded:${merchantId}:${orderId}`,
+    /** A campaign's spend per period ('d'+YYYYMMDD or 'total'). */
+    spend: (merchantId: string, campaignId: string) => `${prefix}spend:${merchantId}:${campaignId}`,
+    spendCampaigns: (merchantId: string) => `${prefix}spendcampaigns:${merchantId}`,
     rateWindow: (subject: string, window: number) => `${prefix}rate:${subject}:${window}`,
     /** The group ids of a type that have counters: what a stats query enumerates. */
     counterGroups: (merchantId: string, groupType: string) => `${prefix}statgroups:${merchantId}:${groupType}`,

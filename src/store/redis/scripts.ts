@@ -7,6 +7,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
 const WRITE_CLICKS = 'hanglinkWriteClicksV2';
+const RECORD_ORDER = 'hanglinkRecordOrderV1';
+const REFUND_ORDER = 'hanglinkRefundOrderV1';
 
 // KEYS: link, external id mapping, merchant index, note index, campaign index. An optional key
 // that does not apply (no external id, no campaign) is passed as '' so the key count stays fixed.
@@ -81,6 +83,41 @@ end
 return 1
 `;
 
+// KEYS: order, then the counter hashes the order counts in. ARGV: order JSON, amount, new customer ('1'/'0').
+// The order key doubles as the "already recorded" flag, so a repeated order counts once.
+const RECORD_ORDER_LUA = `
+local existing = redis.call('GET', KEYS[1])
+if existing then return existing end
+redis.call('SET', KEYS[1], ARGV[1])
+for i = 2, #KEYS do
+  redis.call('HINCRBY', KEYS[i], 'orders', 1)
+  redis.call('HINCRBY', KEYS[i], 'gmvMinor', ARGV[2])
+  if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[i], 'newCustomers', 1) end
+end
+return false
+`;
+
+// KEYS: the order's refunded amount, then its counter hashes. ARGV: order amount, amount to refund
+// ('' for all that is left), new customer ('1'/'0'). Refunding what is left also takes the order out.
+const REFUND_ORDER_LUA = `
+local total = tonumber(ARGV[1])
+local refunded = tonumber(redis.call('GET', KEYS[1]) or '0')
+local remaining = total - refunded
+local amount = remaining
+if ARGV[2] ~= '' then amount = tonumber(ARGV[2]) end
+if amount <= 0 or amount > remaining then return {'exceeds-remaining', remaining} end
+redis.call('INCRBY', KEYS[1], amount)
+local closes = amount == remaining
+for i = 2, #KEYS do
+  redis.call('HINCRBY', KEYS[i], 'gmvMinor', -amount)
+  if closes then
+    redis.call('HINCRBY', KEYS[i], 'orders', -1)
+    if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[i], 'newCustomers', -1) end
+  end
+end
+return {'refunded', refunded + amount}
+`;
+
 export type CreateLinkKeys = [link: string, externalId: string, merchant: string, note: string, campaign: string];
 
 /** ['created'] | ['code-taken'] | ['external-id-exists', code of the existing link] */
@@ -88,6 +125,8 @@ export type CreateLinkReply = [outcome: 'created' | 'code-taken' | 'external-id-
 
 type ScriptedClient = Redis & {
   [CREATE_LINK](...keysThenArgs: string[]): Promise<CreateLinkReply>;
+  [RECORD_ORDER](numberOfKeys: number, ...keysThenArgs: string[]): Promise<string | null>;
+  [REFUND_ORDER](numberOfKeys: number, ...keysThenArgs: string[]): Promise<['refunded' | 'exceeds-remaining', number]>;
 };
 type ScriptedPipeline = ChainableCommander & {
   [WRITE_CLICKS](numberOfKeys: number, ...keysThenArgs: string[]): ScriptedPipeline;
@@ -97,10 +136,24 @@ export function defineScripts(redis: Redis) {
   redis.defineCommand(CREATE_LINK, { lua: CREATE_LINK_LUA, numberOfKeys: 5 });
   // The key count varies with the batch, so it is given per call.
   redis.defineCommand(WRITE_CLICKS, { lua: WRITE_CLICKS_LUA });
+  redis.defineCommand(RECORD_ORDER, { lua: RECORD_ORDER_LUA });
+  redis.defineCommand(REFUND_ORDER, { lua: REFUND_ORDER_LUA });
   const scripted = redis as ScriptedClient;
   return {
     createLink: (keys: CreateLinkKeys, json: string, member: string, code: string) =>
       scripted[CREATE_LINK](...keys, json, member, code),
+    /** The stored order's JSON when the order was already recorded, else null. */
+    recordOrder: (orderKey: string, counterKeys: readonly string[], json: string, amountMinor: number, newCustomer: boolean) =>
+      scripted[RECORD_ORDER](1 + counterKeys.length, orderKey, ...counterKeys, json, String(amountMinor), newCustomer ? '1' : '0'),
+    refundOrder: (refundedKey: string, counterKeys: readonly string[], totalMinor: number, amountMinor: number | null, newCustomer: boolean) =>
+      scripted[REFUND_ORDER](
+        1 + counterKeys.length,
+        refundedKey,
+        ...counterKeys,
+        String(totalMinor),
+        amountMinor === null ? '' : String(amountMinor),
+        newCustomer ? '1' : '0',
+      ),
     /** Queues one batch's click write on a pipeline; see WRITE_CLICKS_LUA for the layout. */
     queueClicksWrite: (pipeline: ChainableCommander, keys: readonly string[], args: readonly string[]) => {
       (pipeline as ScriptedPipeline)[WRITE_CLICKS](keys.length, ...keys, ...args);

@@ -6,6 +6,7 @@ import { type ClickPolicy, DEFAULT_CLICK_POLICY } from '../../domain/click.js';
 import { dayBucket, hourBucket, minuteOf } from '../../domain/time-buckets.js';
 import { groupsOf } from '../groups.js';
 import type { CounterName, GroupCounters, GroupType, Store } from '../types.js';
+import { redisAttribution } from './attribution.js';
 import { clickFields } from './click-fields.js';
 import { redisKeys } from './keys.js';
 import { defineScripts } from './scripts.js';
@@ -50,6 +51,8 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
   const getLink = async (code: string) => parse<Link>(await redis.get(keys.link(code)));
 
   return {
+    ...redisAttribution(redis, keys, scripts),
+
     async createMerchant(merchant, apiKeyHash) {
       await execAll(
         redis

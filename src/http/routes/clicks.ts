@@ -1,0 +1,62 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { invalid } from '../../domain/errors.js';
+import { parseStatsQuery } from '../../domain/stats-query.js';
+import type { AttributionStore, ClassifiedClick } from '../../store/types.js';
+import type { AppEnv } from '../env.js';
+import { validationHook } from '../problems.js';
+import * as s from '../schemas.js';
+import { merchantSecurity as security } from './openapi-helpers.js';
+
+const COLUMNS = [
+  'clickId', 'at', 'kind', 'linkCode', 'noteId', 'campaignId', 'route', 'bot', 'deviceType', 'platform', 'os', 'osVersion',
+  'browser', 'browserVersion', 'inApp', 'visitorId', 'ipPrefix', 'acceptLanguage', 'referrer', 'userAgent',
+] as const;
+const CURSOR = /^\d{1,20}(?:-\d{1,20})?$/;
+
+function row(click: ClassifiedClick) {
+  return Object.fromEntries(COLUMNS.map((column) => [column, column === 'at' ? new Date(click.at).toISOString() : click[column]]));
+}
+
+// RFC 4180: quote every field, double the quotes; a leading = + - @ is defused for spreadsheets.
+function csvField(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return `"${(/^[=+\-@]/.test(text) ? `'${text}` : text).replaceAll('"', '""')}"`;
+}
+
+const exportClicks = createRoute({
+  method: 'get',
+  path: '/v1/clicks',
+  summary: 'The merchant’s raw click records, oldest first (NDJSON, or CSV with Accept: text/csv)',
+  security,
+  request: { query: s.ClicksQuery },
+  responses: {
+    200: {
+      description: 'One page of records; the Link header (rel="next") names the next page',
+      content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } },
+    },
+    ...s.problemResponses,
+  },
+});
+
+export function clickRoutes(store: AttributionStore, now: () => number): OpenAPIHono<AppEnv> {
+  const routes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  routes.openapi(exportClicks, async (c) => {
+    const { from, to, cursor, limit } = c.req.valid('query');
+    if (cursor !== undefined && !CURSOR.test(cursor)) throw invalid('invalid-cursor', 'cursor must be one this endpoint returned.', { field: 'cursor' });
+    // Up to and including this very millisecond: an export taken right after a tap shows it.
+    const range = parseStatsQuery({ from, to, interval: 'day' }, now() + 1);
+    const page = await store.readClicks(c.get('merchant').id, range.fromMs, range.toMs, limit, cursor ?? null);
+    const csv = (c.req.header('accept') ?? '').includes('text/csv');
+    const body = csv
+      ? [COLUMNS.join(','), ...page.clicks.map((click) => Object.values(row(click)).map(csvField).join(','))].join('\r\n') + '\r\n'
+      : page.clicks.map((click) => `${JSON.stringify(row(click))}\n`).join('');
+    const headers: Record<string, string> = { 'content-type': csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'cache-control': 'no-store' };
+    if (page.nextCursor !== null) {
+      const next = new URL(c.req.url);
+      next.searchParams.set('cursor', page.nextCursor);
+      headers.link = `<${next.pathname}${next.search}>; rel="next"`;
+    }
+    return c.body(body, 200, headers) as never;
+  });
+  return routes;
+}
