@@ -7,6 +7,7 @@ import type { Ids } from '../../ids.js';
 import type { MerchantStore } from '../../store/types.js';
 import { validationHook } from '../problems.js';
 import * as s from '../schemas.js';
+import { problemResponse as problem } from './openapi-helpers.js';
 
 export interface AdminRouteDeps {
   store: MerchantStore;
@@ -16,7 +17,6 @@ export interface AdminRouteDeps {
 }
 
 const security = [{ adminToken: [] }];
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: s.Problem } } });
 
 const createMerchant = createRoute({
   method: 'post',

@@ -7,16 +7,13 @@ import type { AppEnv } from '../env.js';
 import { linkView } from '../link-view.js';
 import { errorProblem, validationError, validationHook } from '../problems.js';
 import * as s from '../schemas.js';
+import { jsonBody, jsonResponse as json, merchantSecurity as security, problemResponse as problem } from './openapi-helpers.js';
 
 export interface LinkRouteDeps extends LinkServiceDeps {
   store: LinkStore & StatsStore;
   publicUrl: string;
 }
 
-const security = [{ merchantKey: [] }];
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: s.Problem } } });
-const jsonBody = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 
 const mint = createRoute({
   method: 'post',
