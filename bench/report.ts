@@ -1,0 +1,128 @@
+// Turns runs into one table, the pass/fail checks and the JSON file.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { concatSorted, errorCount, type LoadRun, percentile } from './load.js';
+
+export interface Row {
+  target: string;
+  /** Redirects count 3xx as success, API calls 2xx. */
+  ok: [number, number];
+  runs: LoadRun[];
+  peakRssMb: number | null;
+  /** Extra words after the target name, e.g. "100 links/req". */
+  note?: string;
+}
+
+export interface Summary {
+  target: string;
+  note: string | undefined;
+  rounds: number;
+  rpsMean: number;
+  rpsMin: number;
+  rpsMax: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  requests: number;
+  errors: number;
+  peakRssMb: number | null;
+  serverCpuPct: number | null;
+  loadgenCpuPct: number;
+  otherCpuPct: number | null;
+  serverWaitPct: number | null;
+  ratio: number | null;
+  perRound: { rps: number; completed: number; elapsedMs: number; p50: number; p99: number; p999: number; statusCounts: Record<string, number>; socketErrors: number; serverCpuPct: number | null; loadgenCpuPct: number; otherCpuPct: number | null; serverWaitPct: number | null; unanswered: number }[];
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+export function summarise(row: Row, baselineRps: number | null): Summary {
+  const rps = row.runs.map((r) => r.rps);
+  const sorted = concatSorted(row.runs.map((r) => r.latencies));
+  const known = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
+  const serverCpu = known(row.runs.map((r) => r.serverCpuPct));
+  const otherCpu = known(row.runs.map((r) => r.otherCpuPct));
+  const serverWait = known(row.runs.map((r) => r.serverWaitPct));
+  return {
+    target: row.target,
+    note: row.note,
+    rounds: row.runs.length,
+    rpsMean: mean(rps),
+    rpsMin: Math.min(...rps),
+    rpsMax: Math.max(...rps),
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
+    requests: row.runs.reduce((sum, r) => sum + r.completed, 0),
+    errors: row.runs.reduce((sum, r) => sum + errorCount(r, row.ok[0], row.ok[1]), 0),
+    peakRssMb: row.peakRssMb,
+    serverCpuPct: serverCpu.length === 0 ? null : mean(serverCpu),
+    loadgenCpuPct: mean(row.runs.map((r) => r.loadgenCpuPct)),
+    otherCpuPct: otherCpu.length === 0 ? null : mean(otherCpu),
+    serverWaitPct: serverWait.length === 0 ? null : mean(serverWait),
+    ratio: baselineRps === null ? null : mean(rps) / baselineRps,
+    perRound: row.runs.map((r) => {
+      const s = new Float64Array(r.latencies).sort();
+      return {
+        rps: r.rps,
+        completed: r.completed,
+        elapsedMs: r.elapsedMs,
+        p50: percentile(s, 50),
+        p99: percentile(s, 99),
+        p999: percentile(s, 99.9),
+        statusCounts: r.statusCounts,
+        socketErrors: r.socketErrors,
+        serverCpuPct: r.serverCpuPct,
+        loadgenCpuPct: r.loadgenCpuPct,
+        otherCpuPct: r.otherCpuPct,
+        serverWaitPct: r.serverWaitPct,
+        unanswered: r.unanswered,
+      };
+    }),
+  };
+}
+
+const f = (x: number | null, digits: number) => (x === null || Number.isNaN(x) ? '-' : x.toFixed(digits));
+
+/**
+ * CPU columns are % of one core while the load ran: server (all its threads), the time its main
+ * thread waited for a CPU, load generator, and anything else on the host.
+ */
+export function table(summaries: Summary[]): string {
+  const head = ['target', 'req/s mean', 'min–max', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'vs base', 'peak RSS MB', 'srv CPU%', 'srv wait%', 'lg CPU%', 'other CPU%'];
+  const rows = summaries.map((s) => [
+    s.note === undefined ? s.target : `${s.target} (${s.note})`,
+    f(s.rpsMean, 0),
+    s.rounds > 1 ? `${f(s.rpsMin, 0)}–${f(s.rpsMax, 0)}` : '-',
+    f(s.p50, 2),
+    f(s.p99, 2),
+    f(s.p999, 2),
+    String(s.errors),
+    s.ratio === null ? '' : f(s.ratio, 2),
+    f(s.peakRssMb, 0),
+    f(s.serverCpuPct, 0),
+    f(s.serverWaitPct, 0),
+    f(s.loadgenCpuPct, 0),
+    f(s.otherCpuPct, 0),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export interface Check {
+  name: string;
+  pass: boolean;
+  detail: string;
+  /** A failed hard check makes the bench exit non-zero; speed targets are soft. */
+  hard: boolean;
+}
+
+export const checkLine = (c: Check) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}${c.hard || c.pass ? '' : ' (target only, does not fail the run)'}`;
+
+export function writeJson(data: unknown): string {
+  const dir = new URL('results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL(`${new Date().toISOString().replace(/:/g, '-')}.json`, dir);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file.pathname;
+}

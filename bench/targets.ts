@@ -1,0 +1,126 @@
+// The three servers (throwaway Redis, baseline, gateway) and the gateway's merchant API set-up.
+import { spawnSync } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { type Child, freePort, startChild, waitUntil } from './procs.js';
+
+export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+export const SIGNING_KEYS = 'bench:bench-signing-secret-0123456789';
+const root = new URL('..', import.meta.url);
+
+/** What a shopper's phone sends, the same to both targets. */
+export const TAP_HEADERS = {
+  'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
+  'accept-language': 'zh-CN,zh;q=0.9',
+};
+
+export interface Server {
+  child: Child;
+  url: string;
+}
+
+export async function startRedis(cpu: number | null): Promise<Server> {
+  if (spawnSync('redis-server', ['--version']).error !== undefined) {
+    throw new Error('redis-server is not installed: install it, or set BENCH_REDIS_URL');
+  }
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp'];
+  const child = startChild('redis-server', 'redis-server', args, process.env, cpu);
+  await waitUntil(child, 'Redis ready', () => child.tail.some((line) => line.includes('Ready to accept connections')), 10_000);
+  return { child, url: `redis://127.0.0.1:${port}` };
+}
+
+export async function startBaseline(cpu: number | null): Promise<Server> {
+  const port = await freePort();
+  const child = startChild('baseline', process.execPath, [new URL('bench/baseline.js', root).pathname], { ...process.env, PORT: String(port) }, cpu);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(child, 'baseline answering', async () => (await fetch(`${url}/x`, { redirect: 'manual' })).status === 302, 10_000);
+  return { child, url };
+}
+
+/** `node dist/runtime/node.js` as deployed; `nodeFlags` e.g. ['--cpu-prof']. */
+export async function startGateway(redisUrl: string, cpu: number | null, nodeFlags: string[] = []): Promise<Server> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    REDIS_URL: redisUrl,
+    HANGLINK_ADMIN_TOKEN: ADMIN_TOKEN,
+    HANGLINK_SIGNING_KEYS: SIGNING_KEYS,
+    HANGLINK_PUBLIC_URL: url,
+    // The merchant API rate limit (600 a minute by default) would turn the API runs into a 429 bench.
+    HANGLINK_API_RATE_LIMIT: process.env.HANGLINK_API_RATE_LIMIT ?? '1000000',
+  };
+  const entry = new URL('dist/runtime/node.js', root).pathname;
+  const child = startChild('gateway', process.execPath, [...nodeFlags, entry], env, cpu);
+  await waitUntil(child, 'gateway /healthz', async () => (await fetch(`${url}/healthz`)).ok, 15_000);
+  return { child, url };
+}
+
+async function call<T>(url: string, token: string, method: string, body?: unknown): Promise<T> {
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+export function linkItem(n: number, campaignId = 'bench') {
+  return { url: `https://item.taobao.com/item.htm?id=${n}`, noteId: `note-${n}`, category: 'beauty', campaignId };
+}
+
+export interface Merchant {
+  id: string;
+  apiKey: string;
+  codes: string[];
+}
+
+/** Creates a merchant and mints `count` links for it, 1,000 per bulk call. */
+export async function setUpMerchant(gatewayUrl: string, count: number): Promise<Merchant> {
+  const { id, apiKey } = await call<{ id: string; apiKey: string }>(`${gatewayUrl}/v1/admin/merchants`, ADMIN_TOKEN, 'POST', { name: 'bench' });
+  const codes: string[] = [];
+  for (let from = 0; from < count; from += 1000) {
+    const items = Array.from({ length: Math.min(1000, count - from) }, (_, i) => linkItem(from + i));
+    const reply = await call<{ failed: number; results: { link?: { code: string } }[] }>(`${gatewayUrl}/v1/links/bulk`, apiKey, 'POST', { items });
+    if (reply.failed > 0) throw new Error(`bulk mint: ${reply.failed} of ${items.length} failed`);
+    for (const result of reply.results) if (result.link !== undefined) codes.push(result.link.code);
+  }
+  return { id, apiKey, codes };
+}
+
+/** Waits until the gateway says no click is buffered; returns its last backlog report. */
+export async function waitForFlush(gatewayUrl: string, timeoutMs: number): Promise<{ buffered: number; dropped: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let clicks = { buffered: -1, dropped: 0 };
+  while (Date.now() < deadline) {
+    clicks = ((await (await fetch(`${gatewayUrl}/readyz`)).json()) as { clicks: typeof clicks }).clicks;
+    if (clicks.buffered === 0) return clicks;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return clicks;
+}
+
+/**
+ * Clicks in Redis for these links: entries in the merchant's click stream (one per tap written),
+ * and the per-link counters' sum. `classified`: stream entries carry a `kind`, so the counters
+ * count only billable taps (unique and repeat) and can be lower than the stream.
+ */
+export async function countClicks(redisUrl: string, merchant: Merchant): Promise<{ stream: number; counters: number; classified: boolean }> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  try {
+    let counters = 0;
+    for (let i = 0; i < merchant.codes.length; i += 1000) {
+      const values = await redis.mget(merchant.codes.slice(i, i + 1000).map((code) => `hl:linkclicks:${code}`));
+      for (const value of values) counters += Number(value ?? 0);
+    }
+    const streamKey = `hl:clicks:${merchant.id}`;
+    const first = await redis.xrange(streamKey, '-', '+', 'COUNT', 1);
+    const classified = first[0]?.[1].includes('kind') ?? false;
+    return { stream: await redis.xlen(streamKey), counters, classified };
+  } finally {
+    redis.disconnect();
+  }
+}
