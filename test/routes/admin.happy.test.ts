@@ -24,8 +24,8 @@ describe('POST /v1/admin/merchants', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const body = (await res.json()) as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(['apiKey', 'approvedCategories', 'createdAt', 'id', 'name']);
-    expect(body).toMatchObject({ name: 'Acme Beauty', approvedCategories: [], createdAt: '2031-05-06T07:08:09.000Z' });
+    expect(Object.keys(body).sort()).toEqual(['apiKey', 'approvedCategories', 'createdAt', 'currency', 'id', 'name']);
+    expect(body).toMatchObject({ name: 'Acme Beauty', approvedCategories: [], currency: 'CNY', createdAt: '2031-05-06T07:08:09.000Z' });
     expect(body.id).toEqual(expect.any(String));
     expect(body.apiKey).toEqual(expect.any(String));
     expect((body.apiKey as string).length).toBeGreaterThanOrEqual(32);
@@ -102,5 +102,19 @@ describe('PUT /v1/admin/merchants/:id/categories', () => {
     const res = await approve(id, [...CATEGORIES.whitelist]);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ approvedCategories: [...CATEGORIES.whitelist].sort() });
+  });
+});
+
+describe('merchant currency', () => {
+  it('takes the currency orders and spend will be in, CNY unless named', async () => {
+    const res = await gw.request('/v1/admin/merchants', { method: 'POST', key: ADMIN_TOKEN, json: { name: 'HK shop', currency: 'HKD' } });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ currency: 'HKD' });
+  });
+
+  it('refuses a currency that is not an ISO 4217 code', async () => {
+    const res = await gw.request('/v1/admin/merchants', { method: 'POST', key: ADMIN_TOKEN, json: { name: 'x', currency: 'yuan' } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
   });
 });

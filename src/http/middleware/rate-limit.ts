@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { HanglinkError } from '../../domain/errors.js';
+import { errorProblem, problemResponse } from '../problems.js';
 import type { RateLimitStore } from '../../store/types.js';
 import type { AppEnv } from '../env.js';
 
@@ -21,9 +22,13 @@ export function merchantRateLimit(store: RateLimitStore, limitPerMinute: number,
       'ratelimit-reset': String(resetSeconds),
     };
     if (count > limitPerMinute) {
-      throw new HanglinkError('rate_limited', 'rate-limited', 'Too many requests', `This API key may make ${limitPerMinute} requests a minute; retry after ${resetSeconds} s.`, {
+      const error = new HanglinkError('rate_limited', 'rate-limited', 'Too many requests', `This API key may make ${limitPerMinute} requests a minute; retry after ${resetSeconds} s.`, {
         retryAfterSeconds: resetSeconds,
       });
+      // Answered here rather than thrown, so the refusal carries the RateLimit fields like every other answer.
+      // Set on the context too: the app wraps this middleware and does not pass its return value on.
+      c.res = problemResponse(errorProblem(error), { ...headers, 'retry-after': String(resetSeconds) });
+      return c.res;
     }
     await next();
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);

@@ -98,7 +98,8 @@ export function redirectRoutes(deps: RedirectDeps): Hono {
         acceptLanguage: headers.get('accept-language') ?? undefined,
         ip: deps.clientIp(request, env),
       };
-      resolution.resolved.clicksSoFar++;
+      // The cap counts billable clicks: a bot's or link preview's tap must not use it up.
+      if (link.maxClicks !== null && !deps.userAgents.classify(userAgent ?? '').bot) resolution.resolved.clicksSoFar++;
       deps.recordClick(
         clickRecord(
           { clickId: fields.clickId, linkCode: code, merchantId: link.merchantId, noteId: link.noteId, campaignId: link.campaignId, at: nowMs, route },
