@@ -1,16 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClickRecord } from '../../src/domain/click.js';
+import type { StoredClick } from '../../src/domain/click.js';
+import { minuteOf } from '../../src/domain/time-buckets.js';
 import { clickFromFields } from '../../src/store/redis/click-fields.js';
 import { redisKeys } from '../../src/store/redis/keys.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { describeStoreContract } from './store.contract.js';
 
-describeStoreContract('redis', async () => {
+describeStoreContract('redis', async (options = {}) => {
   const { redis, prefix, cleanup } = await testRedis();
   const keys = redisKeys(prefix);
   return {
-    store: createRedisStore(redis, { prefix }),
+    store: createRedisStore(redis, { prefix, ...options }),
     readClicks: async (merchantId) =>
       (await redis.xrange(keys.clickStream(merchantId), '-', '+')).map(([, fields]) => clickFromFields(fields)),
     cleanup,
@@ -26,7 +27,7 @@ describe('redis store specifics', () => {
     await server.cleanup();
   });
 
-  const click: ClickRecord = {
+  const click: StoredClick = {
     clickId: 'c1',
     linkCode: 'code-a',
     merchantId: 'm1',
@@ -37,6 +38,16 @@ describe('redis store specifics', () => {
     referrer: '',
     acceptLanguage: 'en',
     ipPrefix: '203.0.113.0/24',
+    route: 'web',
+    visitorId: 'visitor-1',
+    bot: false,
+    deviceType: 'desktop',
+    platform: 'desktop',
+    os: 'Windows',
+    osVersion: '10',
+    browser: 'Chrome',
+    browserVersion: '120.0',
+    inApp: '',
   };
 
   it('remembers a click id for the configured time, with what an order needs to find its click', async () => {
@@ -49,6 +60,7 @@ describe('redis store specifics', () => {
       noteId: 'note-1',
       campaignId: '',
       at: '1740787205000',
+      visitorId: 'visitor-1',
     });
     const ttl = await server.redis.ttl(marker);
     expect(ttl).toBeGreaterThan(590);
@@ -64,7 +76,10 @@ describe('redis store specifics', () => {
   it('lays its data out under the documented keys', async () => {
     const store = createRedisStore(server.redis, { prefix: server.prefix });
     const keys = redisKeys(server.prefix);
-    await store.createMerchant({ id: 'm1', name: 'M', approvedCategories: [], createdAt: '2025-03-01T00:00:00.000Z' }, 'hash-1');
+    await store.createMerchant(
+      { id: 'm1', name: 'M', approvedCategories: [], currency: 'CNY', createdAt: '2025-03-01T00:00:00.000Z' },
+      'hash-1',
+    );
     await store.createLink({
       code: 'code-a',
       merchantId: 'm1',
@@ -74,6 +89,11 @@ describe('redis store specifics', () => {
       category: 'fashion',
       externalId: 'sku-1',
       expiresAt: null,
+      appUrl: null,
+      ios: null,
+      android: null,
+      desktop: null,
+      maxClicks: null,
       status: 'active',
       createdAt: '2025-03-01T00:00:00.000Z',
       updatedAt: '2025-03-01T00:00:00.000Z',
@@ -93,8 +113,37 @@ describe('redis store specifics', () => {
       [keys.click('c1')]: 'hash',
       [keys.clickStream('m1')]: 'stream',
       [keys.linkClicks('code-a')]: 'string',
+      [keys.seen('code-a', 'visitor-1')]: 'string',
+      [keys.flood('code-a', 'visitor-1', minuteOf(click.at))]: 'string',
+      ...Object.fromEntries(
+        (
+          [
+            ['merchant', 'm1'],
+            ['campaign', ''],
+            ['note', 'note-1'],
+            ['link', 'code-a'],
+          ] as const
+        ).flatMap(([type, id]) => [
+          [keys.counterGroups('m1', type), 'set'],
+          [keys.counters('m1', type, id, 'h2025030100'), 'hash'],
+          [keys.counters('m1', type, id, 'd20250301'), 'hash'],
+        ]),
+      ),
     });
     expect(await server.redis.zrange(keys.merchantLinks('m1'), 0, '-1', 'WITHSCORES')).toEqual(['001740787200000:code-a', '0']);
+  });
+
+  it('lets the repeat and flood state of a visitor expire', async () => {
+    const repeatWindowMs = 5 * 60_000;
+    const store = createRedisStore(server.redis, { prefix: server.prefix, clickPolicy: { repeatWindowMs, floodLimitPerMinute: 20 } });
+    const keys = redisKeys(server.prefix);
+    await store.writeClicks([click]);
+    const seenTtl = await server.redis.pttl(keys.seen('code-a', 'visitor-1'));
+    expect(seenTtl).toBeGreaterThan(repeatWindowMs);
+    expect(seenTtl).toBeLessThanOrEqual(repeatWindowMs + 60_000);
+    const floodTtl = await server.redis.ttl(keys.flood('code-a', 'visitor-1', minuteOf(click.at)));
+    expect(floodTtl).toBeGreaterThan(60);
+    expect(floodTtl).toBeLessThanOrEqual(120);
   });
 
   it('closes its connection', async () => {

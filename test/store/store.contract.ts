@@ -1,21 +1,26 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClickRecord } from '../../src/domain/click.js';
+import { type ClickKind, type ClickPolicy, DEFAULT_CLICK_POLICY, type StoredClick } from '../../src/domain/click.js';
 import { HanglinkError } from '../../src/domain/errors.js';
 import type { Link } from '../../src/domain/link.js';
 import type { Merchant } from '../../src/domain/merchant.js';
-import type { LinkFilter, Store } from '../../src/store/types.js';
+import type { ClassifiedClick, CounterName, GroupCounters, GroupType, LinkFilter, Store } from '../../src/store/types.js';
 
 export interface StoreUnderTest {
   store: Store;
-  /** The clicks the store recorded for a merchant, oldest first. */
-  readClicks(merchantId: string): Promise<ClickRecord[]>;
+  /** The clicks the store recorded for a merchant, oldest first, each with the kind it was judged. */
+  readClicks(merchantId: string): Promise<ClassifiedClick[]>;
   cleanup(): Promise<void>;
 }
 
+export interface StoreOptionsUnderTest {
+  clickPolicy?: ClickPolicy;
+}
+
 const BASE_MS = Date.parse('2025-03-01T00:00:00.000Z');
+const MINUTE = 60_000;
 
 function merchant(id: string): Merchant {
-  return { id, name: `Merchant ${id}`, approvedCategories: [], createdAt: new Date(BASE_MS).toISOString() };
+  return { id, name: `Merchant ${id}`, approvedCategories: [], currency: 'CNY', createdAt: new Date(BASE_MS).toISOString() };
 }
 
 /** A link created `second` seconds after BASE_MS; later seconds are newer. */
@@ -30,6 +35,11 @@ function link(code: string, second: number, fields: Partial<Link> = {}): Link {
     category: 'fashion',
     externalId: null,
     expiresAt: null,
+    appUrl: null,
+    ios: null,
+    android: null,
+    desktop: null,
+    maxClicks: null,
     status: 'active',
     createdAt: at,
     updatedAt: at,
@@ -37,7 +47,8 @@ function link(code: string, second: number, fields: Partial<Link> = {}): Link {
   };
 }
 
-function click(clickId: string, fields: Partial<ClickRecord> = {}): ClickRecord {
+/** A human tap by visitor-1 on code-a, five seconds past BASE_MS. */
+function click(clickId: string, fields: Partial<StoredClick> = {}): StoredClick {
   return {
     clickId,
     linkCode: 'code-a',
@@ -49,24 +60,51 @@ function click(clickId: string, fields: Partial<ClickRecord> = {}): ClickRecord 
     referrer: 'https://notes.example/n/1',
     acceptLanguage: 'zh-CN,zh;q=0.9',
     ipPrefix: '203.0.113.0/24',
+    route: 'web',
+    visitorId: 'visitor-1',
+    bot: false,
+    deviceType: 'mobile',
+    platform: 'ios',
+    os: 'iOS',
+    osVersion: '17.4',
+    browser: 'Mobile Safari',
+    browserVersion: '17.4',
+    inApp: '',
     ...fields,
   };
 }
 
 const codes = (links: readonly Link[]) => links.map((l) => l.code);
 
-export function describeStoreContract(name: string, make: () => Promise<StoreUnderTest>): void {
+const GROUP_TYPES: readonly GroupType[] = ['merchant', 'campaign', 'note', 'link'];
+
+/** Expected readCounters answers, written as plain objects: group id -> bucket -> counters. */
+function groups(expected: Record<string, Record<string, Partial<Record<CounterName, number>>>>): Map<string, GroupCounters> {
+  return new Map(Object.entries(expected).map(([id, buckets]) => [id, new Map(Object.entries(buckets))]));
+}
+
+export function describeStoreContract(name: string, make: (options?: StoreOptionsUnderTest) => Promise<StoreUnderTest>): void {
   describe(`${name} store`, () => {
     let subject: StoreUnderTest;
     let store: Store;
+    let extraSubjects: StoreUnderTest[] = [];
 
     beforeEach(async () => {
       subject = await make();
       store = subject.store;
+      extraSubjects = [];
     });
     afterEach(async () => {
       await subject.cleanup();
+      for (const extra of extraSubjects) await extra.cleanup();
     });
+
+    /** A second, empty store under a custom click policy; cleaned up after the test. */
+    async function storeWithPolicy(clickPolicy: ClickPolicy): Promise<StoreUnderTest> {
+      const extra = await make({ clickPolicy });
+      extraSubjects.push(extra);
+      return extra;
+    }
 
     async function createAll(links: readonly Link[]): Promise<void> {
       const results = await Promise.all(links.map((l) => store.createLink(l)));
@@ -118,7 +156,16 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
 
     describe('links', () => {
       it('stores a new link and reads it back', async () => {
-        const created = link('abc', 1, { campaignId: 'spring', externalId: 'sku-1', expiresAt: '2026-01-01T00:00:00.000Z' });
+        const created = link('abc', 1, {
+          campaignId: 'spring',
+          externalId: 'sku-1',
+          expiresAt: '2026-01-01T00:00:00.000Z',
+          appUrl: 'taobao://item.taobao.com/item.htm?id=1',
+          ios: 'https://shop.example/ios',
+          android: 'https://shop.example/android',
+          desktop: 'https://shop.example/desktop',
+          maxClicks: 500,
+        });
         expect(await store.createLink(created)).toEqual({ created: true, link: created });
         expect(await store.getLink('abc')).toEqual(created);
       });
@@ -282,10 +329,38 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
     });
 
     describe('clicks', () => {
-      it('records every field of a written click', async () => {
-        const clicks = [click('c1'), click('c2', { campaignId: null, userAgent: '', referrer: '', acceptLanguage: '', ipPrefix: '' })];
+      it('records every field of a written click, with the kind it was judged', async () => {
+        const clicks = [
+          click('c1'),
+          click('c2', {
+            campaignId: null,
+            userAgent: '',
+            referrer: '',
+            acceptLanguage: '',
+            ipPrefix: '',
+            route: 'app',
+            deviceType: 'unknown',
+            platform: 'other',
+            os: '',
+            osVersion: '',
+            browser: '',
+            browserVersion: '',
+            inApp: 'WeChat',
+          }),
+          click('c3', {
+            visitorId: 'crawler',
+            bot: true,
+            route: 'desktop',
+            deviceType: 'desktop',
+            platform: 'desktop',
+            os: 'Linux',
+            browser: 'Googlebot',
+            browserVersion: '2.1',
+          }),
+        ];
         await store.writeClicks(clicks);
-        expect(await subject.readClicks('m1')).toEqual(clicks);
+        const judged: ClickKind[] = ['unique', 'repeat', 'bot'];
+        expect(await subject.readClicks('m1')).toEqual(clicks.map((c, i) => ({ ...c, kind: judged[i] })));
       });
 
       it('keeps each merchant’s clicks apart', async () => {
@@ -321,6 +396,267 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
         await store.writeClicks([]);
         expect(await store.clickCounts([])).toEqual(new Map());
         expect(await subject.readClicks('m1')).toEqual([]);
+      });
+    });
+
+    describe('click classification', () => {
+      // Small numbers keep the cases short: a 10-minute repeat window, at most 3 taps a minute.
+      const POLICY: ClickPolicy = { repeatWindowMs: 10 * MINUTE, floodLimitPerMinute: 3 };
+      const T = BASE_MS + 5000;
+      const DAY = 'd20250301';
+      const kindsOf = async (s: StoreUnderTest, merchantId = 'm1') => (await s.readClicks(merchantId)).map((c) => c.kind);
+      const linkCounters = async (s: Store, code: string) => (await s.readCounters('m1', 'link', [DAY])).get(code)?.get(DAY);
+
+      it('judges a visitor’s first tap on a link unique, later taps within the window repeats, by click time', async () => {
+        const s = await storeWithPolicy(POLICY);
+        await s.store.writeClicks([click('c1', { at: T }), click('c2', { at: T + MINUTE }), click('c3', { at: T + 10 * MINUTE - 1 })]);
+        // Written at once: only the clicks' own times say the window has passed.
+        await s.store.writeClicks([
+          click('c4', { at: T + 10 * MINUTE }),
+          click('c5', { at: T + 19 * MINUTE }),
+          click('c6', { at: T + 20 * MINUTE }),
+        ]);
+        expect(await kindsOf(s)).toEqual(['unique', 'repeat', 'repeat', 'unique', 'repeat', 'unique']);
+        expect(await linkCounters(s.store, 'code-a')).toEqual({ clicks: 6, uniqueClicks: 3 });
+        expect(await s.store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 6]]));
+      });
+
+      it('judges a different visitor, or the same visitor on another link, unique', async () => {
+        await store.writeClicks([
+          click('c1'),
+          click('c2', { visitorId: 'visitor-2' }),
+          click('c3', { linkCode: 'code-b' }),
+          click('c4'),
+          click('c5', { visitorId: 'visitor-2', linkCode: 'code-b' }),
+        ]);
+        expect(await kindsOf(subject)).toEqual(['unique', 'unique', 'unique', 'repeat', 'unique']);
+        expect(await linkCounters(store, 'code-a')).toEqual({ clicks: 3, uniqueClicks: 2 });
+        expect(await linkCounters(store, 'code-b')).toEqual({ clicks: 2, uniqueClicks: 2 });
+      });
+
+      it('counts a bot click only as a bot click, and a bot does not make the visitor seen', async () => {
+        await store.writeClicks([click('b1', { bot: true }), click('b2', { bot: true })]);
+        expect(await kindsOf(subject)).toEqual(['bot', 'bot']);
+        expect(await store.readCounters('m1', 'merchant', [DAY])).toEqual(new Map([['m1', new Map([[DAY, { botClicks: 2 }]])]]));
+        expect(await store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 0]]));
+        await store.writeClicks([click('h1')]);
+        expect(await kindsOf(subject)).toEqual(['bot', 'bot', 'unique']);
+      });
+
+      it('does not spend a visitor’s flood budget on bot clicks', async () => {
+        const s = await storeWithPolicy(POLICY);
+        const bots = Array.from({ length: 5 }, (_, i) => click(`bot-${i}`, { bot: true }));
+        await s.store.writeClicks([...bots, click('h1'), click('h2'), click('h3'), click('h4')]);
+        expect(await kindsOf(s)).toEqual(['bot', 'bot', 'bot', 'bot', 'bot', 'unique', 'repeat', 'repeat', 'suspect']);
+        expect(await linkCounters(s.store, 'code-a')).toEqual({ botClicks: 5, clicks: 3, uniqueClicks: 1, suspectClicks: 1 });
+        expect(await s.store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 3]]));
+      });
+
+      it('judges taps past the flood limit in one minute suspect, per visitor and link, and starts afresh next minute', async () => {
+        const s = await storeWithPolicy(POLICY);
+        const flood = Array.from({ length: 5 }, (_, i) => click(`f${i}`, { at: T + i * 1000 }));
+        await s.store.writeClicks(flood);
+        await s.store.writeClicks([
+          click('other-visitor', { at: T + 10_000, visitorId: 'visitor-2' }),
+          click('other-link', { at: T + 10_000, linkCode: 'code-b' }),
+        ]);
+        const nextMinute = Array.from({ length: 4 }, (_, i) => click(`n${i}`, { at: T + MINUTE + i * 1000 }));
+        await s.store.writeClicks(nextMinute);
+        expect(await kindsOf(s)).toEqual([
+          'unique', 'repeat', 'repeat', 'suspect', 'suspect',
+          'unique', 'unique',
+          'repeat', 'repeat', 'repeat', 'suspect',
+        ]);
+        expect(await linkCounters(s.store, 'code-a')).toEqual({ clicks: 7, uniqueClicks: 2, suspectClicks: 3 });
+        expect(await s.store.clickCounts(['code-a', 'code-b'])).toEqual(new Map([['code-a', 7], ['code-b', 1]]));
+      });
+
+      it('judges a tap past the flood limit suspect even when it would otherwise be unique', async () => {
+        const s = await storeWithPolicy({ repeatWindowMs: 1000, floodLimitPerMinute: 1 });
+        await s.store.writeClicks([click('c1', { at: T }), click('c2', { at: T + 2000 }), click('c3', { at: T + MINUTE })]);
+        expect(await kindsOf(s)).toEqual(['unique', 'suspect', 'unique']);
+      });
+
+      it('applies the default policy: 20 taps a minute, a 30-minute repeat window', async () => {
+        expect(DEFAULT_CLICK_POLICY).toEqual({ repeatWindowMs: 30 * MINUTE, floodLimitPerMinute: 20 });
+        const taps = Array.from({ length: 21 }, (_, i) => click(`t${i}`, { at: T + i * 100 }));
+        await store.writeClicks(taps);
+        await store.writeClicks([click('late', { at: T + 30 * MINUTE - 1 }), click('later', { at: T + 30 * MINUTE })]);
+        expect(await kindsOf(subject)).toEqual(['unique', ...Array<ClickKind>(19).fill('repeat'), 'suspect', 'repeat', 'unique']);
+      });
+
+      it('counts only billable clicks (unique and repeat) per link', async () => {
+        const s = await storeWithPolicy({ repeatWindowMs: 10 * MINUTE, floodLimitPerMinute: 1 });
+        await s.store.writeClicks([
+          click('unique', { at: T }),
+          click('suspect', { at: T + 1000 }),
+          click('bot', { at: T + 2000, bot: true }),
+          click('repeat', { at: T + MINUTE }),
+        ]);
+        expect(await kindsOf(s)).toEqual(['unique', 'suspect', 'bot', 'repeat']);
+        expect(await s.store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 2]]));
+        expect(await linkCounters(s.store, 'code-a')).toEqual({ clicks: 2, uniqueClicks: 1, botClicks: 1, suspectClicks: 1 });
+      });
+
+      it('changes no counter, kind or flood budget when a batch is retried', async () => {
+        const s = await storeWithPolicy(POLICY);
+        const batch = [
+          click('c1'),
+          click('c2'),
+          click('c3', { bot: true, visitorId: 'crawler' }),
+          click('c4', { linkCode: 'code-b', campaignId: null }),
+        ];
+        await s.store.writeClicks(batch);
+        const snapshot = async () => ({
+          counts: await s.store.clickCounts(['code-a', 'code-b']),
+          counters: await Promise.all(GROUP_TYPES.map((type) => s.store.readCounters('m1', type, ['h2025030100', DAY]))),
+          clicks: await s.readClicks('m1'),
+        });
+        const before = await snapshot();
+        expect(before.counts).toEqual(new Map([['code-a', 2], ['code-b', 1]]));
+        expect(before.counters[0]).toEqual(
+          new Map([['m1', new Map([['h2025030100', { clicks: 3, uniqueClicks: 2, botClicks: 1 }], [DAY, { clicks: 3, uniqueClicks: 2, botClicks: 1 }]])]]),
+        );
+        await s.store.writeClicks(batch);
+        await s.store.writeClicks([batch[1]!, batch[0]!, batch[3]!]);
+        expect(await snapshot()).toEqual(before);
+        // Had the retries counted as taps, visitor-1 would be over its 3 taps this minute.
+        await s.store.writeClicks([click('c5')]);
+        expect(await kindsOf(s)).toEqual(['unique', 'repeat', 'bot', 'unique', 'repeat']);
+      });
+
+      it('writes a batch larger than one script’s share whole and in order, carrying state across the split', async () => {
+        const s = await storeWithPolicy(POLICY);
+        // One visitor floods across the 200-click boundary; everyone else taps once.
+        const clicks = Array.from({ length: 450 }, (_, i) =>
+          click(`c${String(i).padStart(3, '0')}`, { visitorId: i >= 198 && i <= 202 ? 'flooder' : `visitor-${i}` }),
+        );
+        await s.store.writeClicks(clicks);
+        const recorded = await s.readClicks('m1');
+        expect(recorded.map((c) => c.clickId)).toEqual(clicks.map((c) => c.clickId));
+        const expected = clicks.map((_, i): ClickKind => (i === 199 || i === 200 ? 'repeat' : i === 201 || i === 202 ? 'suspect' : 'unique'));
+        expect(recorded.map((c) => c.kind)).toEqual(expected);
+        expect(await s.store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 448]]));
+        expect(await linkCounters(s.store, 'code-a')).toEqual({ clicks: 448, uniqueClicks: 446, suspectClicks: 2 });
+      });
+    });
+
+    describe('counters', () => {
+      const T1 = BASE_MS + 5000; // h2025030100, d20250301
+      const T2 = BASE_MS + 90 * MINUTE; // h2025030101, d20250301
+      const T3 = Date.parse('2025-03-02T23:59:59.999Z'); // h2025030223, d20250302
+      const BUCKETS = ['h2025030100', 'h2025030101', 'h2025030105', 'h2025030223', 'd20250301', 'd20250302', 'd20250303'];
+
+      beforeEach(async () => {
+        await store.writeClicks([
+          click('k1', { at: T1 }),
+          click('k2', { at: T1 + 1000 }),
+          click('k3', { at: T2, linkCode: 'code-b', campaignId: null, visitorId: 'visitor-2' }),
+          click('k4', { at: T3, linkCode: 'code-c', noteId: 'note-2', visitorId: 'visitor-3' }),
+          click('k5', { at: T2, bot: true, visitorId: 'crawler' }),
+          // Another merchant using the same note and campaign ids.
+          click('z1', { at: T1, merchantId: 'm2', linkCode: 'code-z' }),
+        ]);
+      });
+
+      it('counts a merchant’s clicks per hour and day bucket', async () => {
+        expect(await store.readCounters('m1', 'merchant', BUCKETS)).toEqual(
+          groups({
+            m1: {
+              h2025030100: { clicks: 2, uniqueClicks: 1 },
+              h2025030101: { clicks: 1, uniqueClicks: 1, botClicks: 1 },
+              h2025030223: { clicks: 1, uniqueClicks: 1 },
+              d20250301: { clicks: 3, uniqueClicks: 2, botClicks: 1 },
+              d20250302: { clicks: 1, uniqueClicks: 1 },
+            },
+          }),
+        );
+      });
+
+      it('counts per campaign, with links without a campaign under ""', async () => {
+        expect(await store.readCounters('m1', 'campaign', BUCKETS)).toEqual(
+          groups({
+            spring: {
+              h2025030100: { clicks: 2, uniqueClicks: 1 },
+              h2025030101: { botClicks: 1 },
+              h2025030223: { clicks: 1, uniqueClicks: 1 },
+              d20250301: { clicks: 2, uniqueClicks: 1, botClicks: 1 },
+              d20250302: { clicks: 1, uniqueClicks: 1 },
+            },
+            '': {
+              h2025030101: { clicks: 1, uniqueClicks: 1 },
+              d20250301: { clicks: 1, uniqueClicks: 1 },
+            },
+          }),
+        );
+      });
+
+      it('counts per note', async () => {
+        expect(await store.readCounters('m1', 'note', BUCKETS)).toEqual(
+          groups({
+            'note-1': {
+              h2025030100: { clicks: 2, uniqueClicks: 1 },
+              h2025030101: { clicks: 1, uniqueClicks: 1, botClicks: 1 },
+              d20250301: { clicks: 3, uniqueClicks: 2, botClicks: 1 },
+            },
+            'note-2': {
+              h2025030223: { clicks: 1, uniqueClicks: 1 },
+              d20250302: { clicks: 1, uniqueClicks: 1 },
+            },
+          }),
+        );
+      });
+
+      it('counts per link', async () => {
+        expect(await store.readCounters('m1', 'link', BUCKETS)).toEqual(
+          groups({
+            'code-a': {
+              h2025030100: { clicks: 2, uniqueClicks: 1 },
+              h2025030101: { botClicks: 1 },
+              d20250301: { clicks: 2, uniqueClicks: 1, botClicks: 1 },
+            },
+            'code-b': {
+              h2025030101: { clicks: 1, uniqueClicks: 1 },
+              d20250301: { clicks: 1, uniqueClicks: 1 },
+            },
+            'code-c': {
+              h2025030223: { clicks: 1, uniqueClicks: 1 },
+              d20250302: { clicks: 1, uniqueClicks: 1 },
+            },
+          }),
+        );
+      });
+
+      it('keeps each merchant’s counters apart', async () => {
+        const only = { h2025030100: { clicks: 1, uniqueClicks: 1 }, d20250301: { clicks: 1, uniqueClicks: 1 } };
+        expect(await store.readCounters('m2', 'merchant', BUCKETS)).toEqual(groups({ m2: only }));
+        expect(await store.readCounters('m2', 'campaign', BUCKETS)).toEqual(groups({ spring: only }));
+        expect(await store.readCounters('m2', 'note', BUCKETS)).toEqual(groups({ 'note-1': only }));
+        expect(await store.readCounters('m2', 'link', BUCKETS)).toEqual(groups({ 'code-z': only }));
+      });
+
+      it('reads only the buckets asked for, and nothing for buckets or merchants without counts', async () => {
+        expect(await store.readCounters('m1', 'link', ['d20250302'])).toEqual(
+          groups({ 'code-c': { d20250302: { clicks: 1, uniqueClicks: 1 } } }),
+        );
+        for (const type of GROUP_TYPES) {
+          expect(await store.readCounters('m1', type, ['h2025030105', 'd20250303'])).toEqual(new Map());
+          expect(await store.readCounters('m1', type, [])).toEqual(new Map());
+          expect(await store.readCounters('nobody', type, BUCKETS)).toEqual(new Map());
+        }
+      });
+    });
+
+    describe('request counting', () => {
+      it('counts per subject and window, and restarts in a new window', async () => {
+        const count = (subject: string, window: number) => store.countRequest(subject, window, 60_000);
+        expect(await count('merchant:m1', 100)).toBe(1);
+        expect(await count('merchant:m1', 100)).toBe(2);
+        expect(await count('merchant:m1', 100)).toBe(3);
+        expect(await count('merchant:m2', 100)).toBe(1);
+        expect(await count('merchant:m1', 101)).toBe(1);
+        expect(await count('merchant:m1', 101)).toBe(2);
+        expect(await count('merchant:m2', 101)).toBe(1);
       });
     });
   });
