@@ -12,7 +12,8 @@ import { problemBody, problemResponse, toProblemResponse } from './http/problems
 import { adminRoutes } from './http/routes/admin.js';
 import { healthRoutes } from './http/routes/health.js';
 import { linkRoutes } from './http/routes/links.js';
-import { redirectRoutes } from './http/routes/redirect.js';
+import { plainTap, type RedirectDeps, redirectRoutes } from './http/routes/redirect.js';
+import type { Tap } from './http/tap.js';
 import { attributionRoutes } from './http/routes/attribution.js';
 import { campaignRoutes } from './http/routes/campaigns.js';
 import { clickRoutes } from './http/routes/clicks.js';
@@ -60,7 +61,14 @@ const DEFAULT_BODY_LIMIT = 64 * 1024;
 const BULK_BODY_LIMIT = 2 * 1024 * 1024;
 
 /** Builds the whole gateway from its dependencies; runtime entries only wire these and serve it. */
-export function createApp(deps: AppDeps): { app: OpenAPIHono<AppEnv>; linkCache: LinkCache } {
+export interface BuiltApp {
+  app: OpenAPIHono<AppEnv>;
+  linkCache: LinkCache;
+  /** The fast path for a runtime that can skip Request/Response on the common tap; see redirect.ts. */
+  plainTap: (code: string, tap: Tap) => string | null;
+}
+
+export function createApp(deps: AppDeps): BuiltApp {
   const now = deps.now ?? Date.now;
   const ids = deps.ids ?? randomIds;
   const logError = deps.logError ?? ((error: unknown) => console.error('hanglink: unhandled error', error));
@@ -120,20 +128,18 @@ export function createApp(deps: AppDeps): { app: OpenAPIHono<AppEnv>; linkCache:
     info: { title: 'hanglink', version: '1', description: 'Ad hang-link redirect and click-tracking gateway: merchant and operator API.' },
   });
 
-  app.route(
-    '/',
-    redirectRoutes({
-      cache: linkCache,
-      userAgents: deps.userAgents,
-      signingKey,
-      newClickId: ids.clickId,
-      now,
-      recordClick: (click) => deps.clicks.push(click),
-      clientIp: deps.clientIp ?? (() => undefined),
-    }),
-  );
+  const redirects: RedirectDeps = {
+    cache: linkCache,
+    userAgents: deps.userAgents,
+    signingKey,
+    newClickId: ids.clickId,
+    now,
+    recordClick: (click) => deps.clicks.push(click),
+    clientIp: deps.clientIp ?? (() => undefined),
+  };
+  app.route('/', redirectRoutes(redirects));
 
   app.notFound((c) => problemResponse(problemBody(404, 'not-found', 'Not found', `Nothing is at ${c.req.method} ${c.req.path}.`)));
   app.onError((error) => toProblemResponse(error, logError));
-  return { app, linkCache };
+  return { app, linkCache, plainTap: plainTap(redirects) };
 }

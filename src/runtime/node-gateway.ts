@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { type HttpBindings, serve, type ServerType } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { createApp } from '../app.js';
 import { ClickBuffer } from '../clicks/buffer.js';
 import { clickEnricher } from '../clicks/enrich.js';
 import { ImpressionCounter } from '../clicks/impressions.js';
 import { UserAgentCache } from '../domain/user-agent.js';
 import { type Config, type Env, loadConfig } from '../config.js';
+import { nodeClientIp, withFastTaps } from './node-fast-tap.js';
 import { type Log, openStore } from './store.js';
 
 const DEFAULT_CATEGORIES = new URL('../../config/categories.json', import.meta.url);
@@ -20,13 +22,8 @@ export interface Gateway {
 }
 
 function clientIp(trustProxy: boolean) {
-  return (request: Request, env: unknown): string | undefined => {
-    if (trustProxy) {
-      const forwarded = request.headers.get('x-forwarded-for');
-      if (forwarded !== null) return forwarded.split(',')[0]?.trim();
-    }
-    return (env as HttpBindings | undefined)?.incoming?.socket.remoteAddress;
-  };
+  return (request: Request, env: unknown): string | undefined =>
+    nodeClientIp(trustProxy, request.headers.get('x-forwarded-for') ?? undefined, (env as HttpBindings | undefined)?.incoming?.socket.remoteAddress);
 }
 
 /** Reads the configuration, wires the dependencies and starts serving. Throws ConfigError on bad config. */
@@ -50,11 +47,10 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
   clicks.start(config.clicks.flushIntervalMs);
   const impressions = new ImpressionCounter(store);
   impressions.start(config.clicks.flushIntervalMs);
-  const { app } = createApp({ config, store, storeKind: kind, clicks, impressions, userAgents, clientIp: clientIp(config.trustProxy) });
+  const { app, plainTap } = createApp({ config, store, storeKind: kind, clicks, impressions, userAgents, clientIp: clientIp(config.trustProxy) });
 
-  const server = await new Promise<ServerType>((resolve) => {
-    const started: ServerType = serve({ fetch: app.fetch, port: config.port }, () => resolve(started));
-  });
+  const server = createServer(withFastTaps(plainTap, getRequestListener(app.fetch), config.trustProxy));
+  await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const port = (server.address() as AddressInfo).port;
   log(`hanglink: listening on http://localhost:${port} (store: ${kind}, short URLs: ${config.publicUrl}/<code>)`);
 
@@ -63,7 +59,7 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
     (stopping ??= (async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        server.closeIdleConnections();
       });
       await Promise.all([clicks.close(), impressions.close()]);
       await store.close();

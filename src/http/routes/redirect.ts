@@ -1,21 +1,13 @@
 import { Hono } from 'hono';
-import { type AttributionFields, attributionQuery, type SigningKey } from '../../domain/attribution.js';
-import { type ClickFacts, clickRecord, type ClickRecord, type ClickRoute } from '../../domain/click.js';
-import { type Destination, splitVettedUrl } from '../../domain/destination.js';
-import { androidIntentUrl, chooseRoute } from '../../domain/device-routing.js';
 import { CODE_PATTERN, type GoneReason, type ResolvedLink, resolveLink } from '../../domain/link.js';
-import type { UserAgentCache } from '../../domain/user-agent.js';
 import type { LinkCache } from '../../store/link-cache.js';
+import { answerTap, REDIRECT_HEADERS, type Tap, type TapDeps } from '../tap.js';
 import { appInterstitialPage } from '../pages/app-interstitial.js';
 import { problemBody, problemResponse } from '../problems.js';
 
-export interface RedirectDeps {
+export interface RedirectDeps extends TapDeps {
   cache: LinkCache;
-  userAgents: UserAgentCache;
-  signingKey: SigningKey;
-  newClickId: () => string;
   now: () => number;
-  recordClick: (click: ClickRecord) => void;
   clientIp: (request: Request, env: unknown) => string | undefined;
 }
 
@@ -41,14 +33,6 @@ function refusal(request: Request, status: 404 | 410, code: string, title: strin
 const notFound = (request: Request) =>
   refusal(request, 404, 'link-not-found', 'Link not found', 'No link has this address; check it was copied whole.');
 
-// Browsers announce speculative fetches; no shopper has tapped yet, so they are answered but not counted.
-function isPrefetch(headers: Headers): boolean {
-  const purpose = headers.get('sec-purpose') ?? headers.get('purpose') ?? headers.get('x-purpose') ?? headers.get('x-moz');
-  return purpose !== null && purpose.toLowerCase().includes('prefetch');
-}
-
-const REDIRECT_HEADERS = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer-when-downgrade' };
-
 function redirect(location: string): Response {
   return new Response(null, { status: 302, headers: { location, ...REDIRECT_HEADERS } });
 }
@@ -65,49 +49,9 @@ export function redirectRoutes(deps: RedirectDeps): Hono {
     const resolution = resolveLink(resolved, nowMs);
     if (resolution.outcome === 'not-found') return notFound(request);
     if (resolution.outcome === 'gone') return refusal(request, 410, `link-${resolution.reason}`, 'Link gone', GONE_DETAIL[resolution.reason]);
-
-    const { link } = resolution.resolved;
-    const headers = request.headers;
-    const userAgent = headers.get('user-agent') ?? undefined;
-    const fields: AttributionFields = { clickId: deps.newClickId(), linkCode: code, noteId: link.noteId, timestamp: Math.floor(nowMs / 1000) };
-    const signed = (destination: Destination) =>
-      `${destination.base}${destination.querySeparator}${attributionQuery(destination.base, fields, deps.signingKey)}${destination.fragment}`;
-
-    let route: ClickRoute = 'web';
-    let response: Response;
-    if (!resolution.resolved.routesByDevice) {
-      response = redirect(signed(resolution.resolved.destination));
-    } else {
-      const choice = chooseRoute(link, deps.userAgents.classify(userAgent ?? ''));
-      if (choice.kind === 'web') {
-        route = choice.route;
-        response = redirect(signed(splitVettedUrl(choice.url)));
-      } else {
-        route = 'app';
-        const appUrl = signed(splitVettedUrl(choice.appUrl));
-        const fallbackUrl = signed(splitVettedUrl(choice.fallbackUrl));
-        response = choice.kind === 'android-intent' ? redirect(androidIntentUrl(appUrl, fallbackUrl)) : appInterstitialPage(appUrl, fallbackUrl);
-      }
-    }
-
-    // A HEAD fetches no page and a prefetch is not a tap: link checkers, previews and browsers' guesses.
-    if (request.method !== 'HEAD' && !isPrefetch(headers)) {
-      const facts: ClickFacts = {
-        userAgent,
-        referrer: headers.get('referer') ?? undefined,
-        acceptLanguage: headers.get('accept-language') ?? undefined,
-        ip: deps.clientIp(request, env),
-      };
-      // The cap counts billable clicks: a bot's or link preview's tap must not use it up.
-      if (link.maxClicks !== null && !deps.userAgents.classify(userAgent ?? '').bot) resolution.resolved.clicksSoFar++;
-      deps.recordClick(
-        clickRecord(
-          { clickId: fields.clickId, linkCode: code, merchantId: link.merchantId, noteId: link.noteId, campaignId: link.campaignId, at: nowMs, route },
-          facts,
-        ),
-      );
-    }
-    return response;
+    const tap: Tap = { method: request.method, header: (name) => request.headers.get(name) ?? undefined, ip: deps.clientIp(request, env) };
+    const answered = answerTap(deps, code, resolution.resolved, tap, nowMs);
+    return answered.kind === 'redirect' ? redirect(answered.location) : appInterstitialPage(answered.appUrl, answered.fallbackUrl);
   };
 
   routes.get('/:code', (c): Response | Promise<Response> => {
@@ -119,4 +63,21 @@ export function redirectRoutes(deps: RedirectDeps): Hono {
   });
 
   return routes;
+}
+
+/**
+ * The common tap, answered without building a Request: a cached, live link that does not route by
+ * device. Returns its Location (the click is queued), or null when the full route must answer.
+ * Runtimes with a cheaper path than Request/Response (Node) put it in front of the app.
+ */
+export function plainTap(deps: RedirectDeps): (code: string, tap: Tap) => string | null {
+  return (code, tap) => {
+    if (!CODE_PATTERN.test(code)) return null;
+    const resolved = deps.cache.peek(code);
+    if (resolved == null || resolved.routesByDevice) return null;
+    const nowMs = deps.now();
+    if (resolveLink(resolved, nowMs).outcome !== 'redirect') return null;
+    const answered = answerTap(deps, code, resolved, tap, nowMs);
+    return answered.kind === 'redirect' ? answered.location : null;
+  };
 }
