@@ -94,6 +94,45 @@ describe('the Node entry (npm start)', () => {
     }
   });
 
+  it('answers a cached tap on the fast path exactly as the app does, and records it the same', async () => {
+    const gateway = startEntry({
+      REDIS_URL: inject('redisUrl'),
+      HANGLINK_REDIS_PREFIX: redis.prefix,
+      HANGLINK_ADMIN_TOKEN: ADMIN,
+      HANGLINK_SIGNING_KEYS: 'k1:runtime-signing-secret-0123456789',
+      HANGLINK_LINK_CACHE_TTL_MS: '60000',
+    });
+    try {
+      const port = await gateway.port;
+      const merchant = await api(port, '/v1/admin/merchants', ADMIN, { name: 'fast path' });
+      const link = await api(port, '/v1/links', merchant.apiKey as string, {
+        url: 'https://item.taobao.com/item.htm?id=7#top',
+        noteId: 'note-7',
+        category: 'beauty',
+      });
+      const tap = (ip: string) =>
+        fetch(`http://127.0.0.1:${port}/${link.code}?utm=x`, { redirect: 'manual', headers: { 'user-agent': SHOPPER_USER_AGENT, 'x-forwarded-for': ip } });
+      // The first tap loads the link through the app; the second finds it cached and takes the fast path.
+      const [throughApp, fast] = [await tap('198.51.100.1'), await tap('198.51.100.2')];
+      const shape = (res: Response) => ({
+        status: res.status,
+        location: (res.headers.get('location') ?? '').replace(/hl_cid=[^&]+/, 'hl_cid=*').replace(/hl_ts=\d+/, 'hl_ts=*').replace(/hl_sig=[^&#]+/, 'hl_sig=*'),
+        cacheControl: res.headers.get('cache-control'),
+        referrerPolicy: res.headers.get('referrer-policy'),
+      });
+      expect(shape(fast)).toEqual(shape(throughApp));
+      expect(shape(fast).location).toBe(`https://item.taobao.com/item.htm?id=7&hl_cid=*&hl_lid=${link.code}&hl_nid=note-7&hl_ts=*&hl_kid=k1&hl_sig=*#top`);
+      const head = await fetch(`http://127.0.0.1:${port}/${link.code}`, { method: 'HEAD', redirect: 'manual' });
+      expect(head.status).toBe(302);
+
+      gateway.child.kill('SIGTERM');
+      expect(await exitCode(gateway.child)).toBe(0);
+      expect(await redis.redis.xlen(`${redis.prefix}clicks:${merchant.id}`)).toBe(2);
+    } finally {
+      gateway.child.kill('SIGKILL');
+    }
+  });
+
   it('runs without Redis on the in-process store and says so loudly, printing the secrets it generated', async () => {
     const gateway = startEntry({});
     try {
