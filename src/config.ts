@@ -178,7 +178,7 @@ export function loadConfig(env: Env, readCategories: () => string): LoadedConfig
     trustProxy: trustProxy === 'true',
     clicks: {
       flushIntervalMs: integer(env, 'HANGLINK_CLICK_FLUSH_MS', 50, 1, 10_000, problems),
-      batchSize: integer(env, 'HANGLINK_CLICK_BATCH', 500, 1, 10_000, problems),
+      batchSize: integer(env, 'HANGLINK_CLICK_BATCH', 200, 1, 10_000, problems),
       maxBuffered: integer(env, 'HANGLINK_CLICK_BUFFER_MAX', 200_000, 1_000, 10_000_000, problems),
     },
     linkCache: {

@@ -1,4 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import type { ClickPolicy } from '../../domain/click.js';
 
 /**
  * The Lua scripts behind the writes that must be all-or-nothing. Names carry the project and a
@@ -6,7 +7,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
  * script gets a new name rather than silently replacing an old one mid-deploy.
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV2';
+const WRITE_CLICKS = 'hanglinkWriteClicksV3';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const REFUND_ORDER = 'hanglinkRefundOrderV1';
 
@@ -30,25 +31,26 @@ return {'created'}
 
 // Writes a batch of clicks in order and counts them; mirrors classifyClick in src/domain/click.ts
 // (the store contract suite holds both stores to the same results).
-// ARGV: marker TTL s, repeat window ms, flood limit, click count, keys per click, args per click,
-//       marker field/value entries; then per click: at (ms), bot ('1' or '0'), its field/value entries.
-// KEYS per click: marker, seen, flood, stream, link total, then counter hashes ('' where none).
+// ARGV: marker TTL s, repeat window ms, flood limit, then one JSON document per click:
+//   { keys: [marker, seen, flood, stream, link total, counter hashes…], at, bot, fields, markerFields }
+// One argument per click keeps the client's work per click small (the keys are built in keys.ts
+// and travel in the document, which also means this script cannot run on Redis Cluster).
 // The marker doubles as the "already written" flag, so a retried batch changes nothing; counts
 // are summed in the script and written with one HINCRBY per hash and counter.
 const WRITE_CLICKS_LUA = `
 local ttl, window, floodLimit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local n, perKeys, perArgs, markerArgs = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local counted, order = {}, {}
 local countersOf = { unique = {'clicks', 'uniqueClicks'}, ['repeat'] = {'clicks'}, bot = {'botClicks'}, suspect = {'suspectClicks'} }
-for i = 0, n - 1 do
-  local k, a = i * perKeys, 8 + i * perArgs
-  local marker, seen, flood, stream, total = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
+for i = 4, #ARGV do
+  local click = cjson.decode(ARGV[i])
+  local keys = click.keys
+  local marker, seen, flood, stream, total = keys[1], keys[2], keys[3], keys[4], keys[5]
   if redis.call('EXISTS', marker) == 0 then
-    local at = tonumber(ARGV[a])
-    redis.call('HSET', marker, unpack(ARGV, a + 2, a + 1 + markerArgs))
+    local at = tonumber(click.at)
+    redis.call('HSET', marker, unpack(click.fields, 1, click.markerFields))
     redis.call('EXPIRE', marker, ttl)
     local kind
-    if ARGV[a + 1] == '1' then
+    if click.bot then
       kind = 'bot'
     else
       local taps = redis.call('INCR', flood)
@@ -61,19 +63,17 @@ for i = 0, n - 1 do
           kind = 'repeat'
         else
           kind = 'unique'
-          redis.call('SET', seen, at, 'PX', window + 60000)
+          redis.call('SET', seen, click.at, 'PX', window + 60000)
         end
       end
     end
-    redis.call('XADD', stream, '*', 'kind', kind, unpack(ARGV, a + 2, a + perArgs - 1))
+    redis.call('XADD', stream, '*', 'kind', kind, unpack(click.fields))
     if kind == 'unique' or kind == 'repeat' then redis.call('INCR', total) end
-    for key = k + 6, k + perKeys do
-      local hash = KEYS[key]
-      if hash ~= '' then
-        local c = counted[hash]
-        if not c then c = {}; counted[hash] = c; order[#order + 1] = hash end
-        for _, name in ipairs(countersOf[kind]) do c[name] = (c[name] or 0) + 1 end
-      end
+    for key = 6, #keys do
+      local hash = keys[key]
+      local c = counted[hash]
+      if not c then c = {}; counted[hash] = c; order[#order + 1] = hash end
+      for _, name in ipairs(countersOf[kind]) do c[name] = (c[name] or 0) + 1 end
     end
   end
 end
@@ -155,8 +155,14 @@ export function defineScripts(redis: Redis) {
         newCustomer ? '1' : '0',
       ),
     /** Queues one batch's click write on a pipeline; see WRITE_CLICKS_LUA for the layout. */
-    queueClicksWrite: (pipeline: ChainableCommander, keys: readonly string[], args: readonly string[]) => {
-      (pipeline as ScriptedPipeline)[WRITE_CLICKS](keys.length, ...keys, ...args);
+    queueClicksWrite: (pipeline: ChainableCommander, policy: ClickPolicy, ttlSeconds: number, clicks: readonly string[]) => {
+      (pipeline as ScriptedPipeline)[WRITE_CLICKS](
+        0,
+        String(ttlSeconds),
+        String(policy.repeatWindowMs),
+        String(policy.floodLimitPerMinute),
+        ...clicks,
+      );
     },
   };
 }

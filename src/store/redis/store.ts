@@ -20,7 +20,7 @@ export interface RedisStoreOptions {
 }
 
 const DEFAULT_CLICK_TTL_SECONDS = 8 * 24 * 3600;
-// Bounds how long one script holds Redis (and the argument count of one call).
+// Bounds how long one script holds Redis.
 const CLICKS_PER_SCRIPT = 200;
 
 function numbers(hash: Record<string, string>): Partial<Record<CounterName, number>> {
@@ -145,39 +145,30 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       const pipeline = redis.pipeline();
       const groups = new Set<string>();
       for (let from = 0; from < clicks.length; from += CLICKS_PER_SCRIPT) {
-        const batch = clicks.slice(from, from + CLICKS_PER_SCRIPT);
-        const keysOfBatch: string[] = [];
-        const args: string[] = [];
-        let markerEntries = 0;
-        for (const click of batch) {
-          const laid = clickFields(click);
-          markerEntries = laid.markerEntries;
-          keysOfBatch.push(
-            keys.click(click.clickId),
-            keys.seen(click.linkCode, click.visitorId),
-            keys.flood(click.linkCode, click.visitorId, minuteOf(click.at)),
-            keys.clickStream(click.merchantId),
-            keys.linkClicks(click.linkCode),
-          );
+        const documents = clicks.slice(from, from + CLICKS_PER_SCRIPT).map((click) => {
+          const { entries, markerEntries } = clickFields(click);
+          const counterKeys: string[] = [];
           const buckets = [hourBucket(click.at), dayBucket(click.at)];
           for (const [type, id] of groupsOf(click)) {
             groups.add(`${click.merchantId}\n${type}\n${id}`);
-            for (const bucket of buckets) keysOfBatch.push(keys.counters(click.merchantId, type, id, bucket));
+            for (const bucket of buckets) counterKeys.push(keys.counters(click.merchantId, type, id, bucket));
           }
-          args.push(String(click.at), click.bot ? '1' : '0', ...laid.entries);
-        }
-        const perClickKeys = keysOfBatch.length / batch.length;
-        const perClickArgs = args.length / batch.length;
-        scripts.queueClicksWrite(pipeline, keysOfBatch, [
-          String(clickTtlSeconds),
-          String(policy.repeatWindowMs),
-          String(policy.floodLimitPerMinute),
-          String(batch.length),
-          String(perClickKeys),
-          String(perClickArgs),
-          String(markerEntries),
-          ...args,
-        ]);
+          return JSON.stringify({
+            keys: [
+              keys.click(click.clickId),
+              keys.seen(click.linkCode, click.visitorId),
+              keys.flood(click.linkCode, click.visitorId, minuteOf(click.at)),
+              keys.clickStream(click.merchantId),
+              keys.linkClicks(click.linkCode),
+              ...counterKeys,
+            ],
+            at: String(click.at),
+            bot: click.bot,
+            fields: entries,
+            markerFields: markerEntries,
+          });
+        });
+        scripts.queueClicksWrite(pipeline, policy, clickTtlSeconds, documents);
       }
       for (const group of groups) {
         const [merchantId, type, id] = group.split('\n') as [string, GroupType, string];
