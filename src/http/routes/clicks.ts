@@ -17,10 +17,14 @@ function row(click: ClassifiedClick) {
   return Object.fromEntries(COLUMNS.map((column) => [column, column === 'at' ? new Date(click.at).toISOString() : click[column]]));
 }
 
-// RFC 4180: quote every field, double the quotes; a leading = + - @ is defused for spreadsheets.
-function csvField(value: unknown): string {
+// Text a visitor controls; a spreadsheet would run it as a formula if it starts with = + - @.
+// Ids and times are ours and exported exactly, so a program can join them to landings and orders.
+const FREE_TEXT = new Set<string>(['referrer', 'userAgent', 'acceptLanguage']);
+
+// RFC 4180: quote every field and double its quotes.
+function csvField(column: string, value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);
-  return `"${(/^[=+\-@]/.test(text) ? `'${text}` : text).replaceAll('"', '""')}"`;
+  return `"${(FREE_TEXT.has(column) && /^[=+\-@]/.test(text) ? `'${text}` : text).replaceAll('"', '""')}"`;
 }
 
 const exportClicks = createRoute({
@@ -48,7 +52,7 @@ export function clickRoutes(store: AttributionStore, now: () => number): OpenAPI
     const page = await store.readClicks(c.get('merchant').id, range.fromMs, range.toMs, limit, cursor ?? null);
     const csv = (c.req.header('accept') ?? '').includes('text/csv');
     const body = csv
-      ? [COLUMNS.join(','), ...page.clicks.map((click) => Object.values(row(click)).map(csvField).join(','))].join('\r\n') + '\r\n'
+      ? [COLUMNS.join(','), ...page.clicks.map((click) => Object.entries(row(click)).map(([column, value]) => csvField(column, value)).join(','))].join('\r\n') + '\r\n'
       : page.clicks.map((click) => `${JSON.stringify(row(click))}\n`).join('');
     const headers: Record<string, string> = { 'content-type': csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'cache-control': 'no-store' };
     if (page.nextCursor !== null) {
