@@ -4,7 +4,10 @@ import type { LinkStore, StatsStore } from './types.js';
 
 interface Entry {
   value: ResolvedLink | null;
-  freshUntil: number;
+  /** Past this, a tap still gets the entry but starts a reload in the background. */
+  refreshAfter: number;
+  /** Past this, the entry is not used: a tap waits for the store. */
+  expiresAt: number;
 }
 
 export interface LinkCacheOptions {
@@ -18,20 +21,27 @@ export interface LinkCacheOptions {
  * Bounded in-process cache in front of the link store, for the redirect path. Entries (misses
  * too, so unknown codes cannot hammer the store) live for `ttlMs`: a change made through another
  * process is seen within that time; a change made here is seen at once through `invalidate`.
+ * A link in use is reloaded in the background during the second half of its lifetime, so its
+ * taps never wait on the store.
  */
 export class LinkCache {
   private readonly entries = new Map<string, Entry>();
   private readonly loading = new Map<string, Promise<ResolvedLink | null>>();
+  // Bumped by invalidate, so a load that started before a change cannot put the old link back.
+  private readonly generations = new Map<string, number>();
 
   constructor(
     private readonly store: LinkStore & Pick<StatsStore, 'clickCounts'>,
     private readonly options: LinkCacheOptions,
   ) {}
 
-  /** The cached value when fresh, so a hit costs no promise; otherwise undefined. */
+  /** The cached value while it is usable, so a hit costs no promise; otherwise undefined. */
   peek(code: string): ResolvedLink | null | undefined {
     const entry = this.entries.get(code);
-    if (entry === undefined || entry.freshUntil < this.options.now()) return undefined;
+    if (entry === undefined) return undefined;
+    const now = this.options.now();
+    if (entry.expiresAt < now) return undefined;
+    if (entry.refreshAfter < now && !this.loading.has(code)) this.get(code).catch(() => {});
     return entry.value;
   }
 
@@ -44,24 +54,28 @@ export class LinkCache {
   }
 
   private async load(code: string): Promise<ResolvedLink | null> {
+    const generation = this.generations.get(code);
     const link = await this.store.getLink(code);
     // Only a capped link needs its count, and then it is read with the link: a tap never waits on it.
     const clicks = link?.maxClicks == null ? 0 : ((await this.store.clickCounts([code])).get(code) ?? 0);
     const value = link === null ? null : prepareForRedirect(link, this.options.allowedHosts, clicks);
-    this.remember(code, value);
+    if (this.generations.get(code) === generation) this.remember(code, value);
     return value;
   }
 
   invalidate(code: string): void {
     this.entries.delete(code);
+    this.generations.set(code, (this.generations.get(code) ?? 0) + 1);
+    if (this.generations.size > this.options.maxEntries) this.generations.clear();
   }
 
   private remember(code: string, value: ResolvedLink | null): void {
     if (this.options.ttlMs === 0) return;
-    if (this.entries.size >= this.options.maxEntries) {
+    if (!this.entries.has(code) && this.entries.size >= this.options.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
     }
-    this.entries.set(code, { value, freshUntil: this.options.now() + this.options.ttlMs });
+    const now = this.options.now();
+    this.entries.set(code, { value, refreshAfter: now + this.options.ttlMs / 2, expiresAt: now + this.options.ttlMs });
   }
 }
