@@ -3,7 +3,18 @@ import { type ClickKind, type ClickPolicy, DEFAULT_CLICK_POLICY, type StoredClic
 import { HanglinkError } from '../../src/domain/errors.js';
 import type { Link } from '../../src/domain/link.js';
 import type { Merchant } from '../../src/domain/merchant.js';
-import type { ClassifiedClick, CounterName, GroupCounters, GroupType, LinkFilter, Store } from '../../src/store/types.js';
+import type {
+  ClassifiedClick,
+  ClickOrigin,
+  ClickPage,
+  CounterIncrement,
+  CounterName,
+  GroupCounters,
+  GroupType,
+  LinkFilter,
+  Order,
+  Store,
+} from '../../src/store/types.js';
 
 export interface StoreUnderTest {
   store: Store;
@@ -644,6 +655,296 @@ export function describeStoreContract(name: string, make: (options?: StoreOption
           expect(await store.readCounters('m1', type, [])).toEqual(new Map());
           expect(await store.readCounters('nobody', type, BUCKETS)).toEqual(new Map());
         }
+      });
+    });
+
+    describe('attribution', () => {
+      const HOUR = 60 * MINUTE;
+      const T_A = BASE_MS + 2 * HOUR + 17 * MINUTE; // h2025030102, d20250301
+      const T_B = BASE_MS + 5 * HOUR; // h2025030105, d20250301
+      const T_C = Date.parse('2025-03-02T00:00:00.000Z'); // h2025030200, d20250302
+      // h2025030100 is where the clicks below happened: orders count when they happen, not when their click did.
+      const BUCKETS = ['h2025030100', 'h2025030102', 'h2025030105', 'h2025030200', 'd20250301', 'd20250302'];
+
+      const SPRING: ClickOrigin = { merchantId: 'm1', linkCode: 'code-a', noteId: 'note-1', campaignId: 'spring', at: BASE_MS + 5000 };
+      const NO_CAMPAIGN: ClickOrigin = { merchantId: 'm1', linkCode: 'code-b', noteId: 'note-1', campaignId: null, at: BASE_MS + 6000 };
+
+      /** A new customer's order of 129.00 through SPRING's click, placed at T_A. */
+      function order(orderId: string, fields: Partial<Order> = {}): Order {
+        return {
+          merchantId: 'm1',
+          orderId,
+          clickId: 'c1',
+          origin: SPRING,
+          amountMinor: 12_900,
+          currency: 'CNY',
+          newCustomer: true,
+          occurredAt: T_A,
+          refundedMinor: 0,
+          ...fields,
+        };
+      }
+
+      /** What readCounters answers over BUCKETS for each of the four group types. */
+      async function countersOf(merchantId: string) {
+        const [merchant, campaign, note, link] = await Promise.all(GROUP_TYPES.map((type) => store.readCounters(merchantId, type, BUCKETS)));
+        return { merchant, campaign, note, link };
+      }
+
+      /** The same counters in each group an origin counts in. */
+      function inEveryGroup(origin: CounterIncrement['origin'], buckets: Record<string, Partial<Record<CounterName, number>>>) {
+        return {
+          merchant: groups({ [origin.merchantId]: buckets }),
+          campaign: groups({ [origin.campaignId ?? '']: buckets }),
+          note: groups({ [origin.noteId]: buckets }),
+          link: groups({ [origin.linkCode]: buckets }),
+        };
+      }
+
+      /** Counters of orders placed at T_A through SPRING. */
+      const atA = (counts: Partial<Record<CounterName, number>>) => inEveryGroup(SPRING, { h2025030102: counts, d20250301: counts });
+
+      describe('click origins', () => {
+        it('tells where a written click came from, and nothing for an unknown click id', async () => {
+          await store.writeClicks([
+            click('c1'),
+            click('c2', { merchantId: 'm2', linkCode: 'code-b', noteId: 'note-2', campaignId: null, at: BASE_MS + 9000 }),
+          ]);
+          expect(await store.clickOrigin('c1')).toEqual({ merchantId: 'm1', linkCode: 'code-a', noteId: 'note-1', campaignId: 'spring', at: BASE_MS + 5000 });
+          expect(await store.clickOrigin('c2')).toEqual({ merchantId: 'm2', linkCode: 'code-b', noteId: 'note-2', campaignId: null, at: BASE_MS + 9000 });
+          expect(await store.clickOrigin('nope')).toBeNull();
+        });
+
+        it('keeps the first origin when a click id is written again', async () => {
+          await store.writeClicks([click('c1')]);
+          await store.writeClicks([click('c1', { linkCode: 'code-z', campaignId: null, at: BASE_MS + 99_000 })]);
+          expect(await store.clickOrigin('c1')).toEqual(SPRING);
+        });
+      });
+
+      describe('orders', () => {
+        it('counts an order, its amount and a new customer in the hour and day it happened, in every group', async () => {
+          expect(await store.recordOrder(order('o1'))).toEqual({ outcome: 'recorded' });
+          const returning = order('o2', { clickId: 'c2', origin: NO_CAMPAIGN, amountMinor: 5_000, newCustomer: false, occurredAt: T_B });
+          expect(await store.recordOrder(returning)).toEqual({ outcome: 'recorded' });
+
+          const first = { orders: 1, gmvMinor: 12_900, newCustomers: 1 };
+          const second = { orders: 1, gmvMinor: 5_000 };
+          const both = { h2025030102: first, h2025030105: second, d20250301: { orders: 2, gmvMinor: 17_900, newCustomers: 1 } };
+          expect(await countersOf('m1')).toEqual({
+            merchant: groups({ m1: both }),
+            campaign: groups({ spring: { h2025030102: first, d20250301: first }, '': { h2025030105: second, d20250301: second } }),
+            note: groups({ 'note-1': both }),
+            link: groups({ 'code-a': { h2025030102: first, d20250301: first }, 'code-b': { h2025030105: second, d20250301: second } }),
+          });
+        });
+
+        it('records an order once: the same merchant and order id again answers the stored order and counts nothing', async () => {
+          await store.recordOrder(order('o1'));
+          const before = await countersOf('m1');
+          expect(before).toEqual(atA({ orders: 1, gmvMinor: 12_900, newCustomers: 1 }));
+
+          const retry = order('o1', { clickId: 'c2', origin: NO_CAMPAIGN, amountMinor: 99_900, newCustomer: false, occurredAt: T_B });
+          expect(await store.recordOrder(retry)).toEqual({ outcome: 'duplicate', order: order('o1') });
+          expect(await store.recordOrder(order('o1'))).toEqual({ outcome: 'duplicate', order: order('o1') });
+          expect(await countersOf('m1')).toEqual(before);
+
+          await store.refundOrder('m1', 'o1', 900);
+          expect(await store.recordOrder(order('o1'))).toEqual({ outcome: 'duplicate', order: order('o1', { refundedMinor: 900 }) });
+        });
+
+        it('keeps order ids per merchant', async () => {
+          const M2: ClickOrigin = { ...SPRING, merchantId: 'm2', linkCode: 'code-z' };
+          const theirs = order('o1', { merchantId: 'm2', origin: M2, amountMinor: 3_000, newCustomer: false });
+          expect(await store.recordOrder(order('o1'))).toEqual({ outcome: 'recorded' });
+          expect(await store.recordOrder(theirs)).toEqual({ outcome: 'recorded' });
+
+          expect(await countersOf('m1')).toEqual(atA({ orders: 1, gmvMinor: 12_900, newCustomers: 1 }));
+          const m2 = { orders: 1, gmvMinor: 3_000 };
+          expect(await countersOf('m2')).toEqual(inEveryGroup(M2, { h2025030102: m2, d20250301: m2 }));
+
+          expect(await store.refundOrder('m2', 'o1', null)).toEqual({ outcome: 'refunded', order: { ...theirs, refundedMinor: 3_000 } });
+          expect(await store.refundOrder('m1', 'o1', null)).toEqual({ outcome: 'refunded', order: order('o1', { refundedMinor: 12_900 }) });
+        });
+      });
+
+      describe('refunds', () => {
+        it('takes a partial refund out of the GMV only, and answers the order with what is refunded so far', async () => {
+          await store.recordOrder(order('o1'));
+          expect(await store.refundOrder('m1', 'o1', 2_900)).toEqual({ outcome: 'refunded', order: order('o1', { refundedMinor: 2_900 }) });
+          expect(await countersOf('m1')).toEqual(atA({ orders: 1, gmvMinor: 10_000, newCustomers: 1 }));
+          expect(await store.refundOrder('m1', 'o1', 1_000)).toEqual({ outcome: 'refunded', order: order('o1', { refundedMinor: 3_900 }) });
+          expect(await countersOf('m1')).toEqual(atA({ orders: 1, gmvMinor: 9_000, newCustomers: 1 }));
+        });
+
+        it('takes the order out with the rest of its amount, and its customer only if it was new', async () => {
+          await store.recordOrder(order('o1'));
+          await store.recordOrder(order('o2', { amountMinor: 5_000, newCustomer: false }));
+          await store.refundOrder('m1', 'o1', 2_900);
+
+          expect(await store.refundOrder('m1', 'o1', null)).toEqual({ outcome: 'refunded', order: order('o1', { refundedMinor: 12_900 }) });
+          expect(await countersOf('m1')).toEqual(atA({ orders: 1, gmvMinor: 5_000, newCustomers: 0 }));
+
+          // Naming the whole amount closes the order just the same; a returning customer takes no new customer out.
+          const closed = order('o2', { amountMinor: 5_000, newCustomer: false, refundedMinor: 5_000 });
+          expect(await store.refundOrder('m1', 'o2', 5_000)).toEqual({ outcome: 'refunded', order: closed });
+          expect(await countersOf('m1')).toEqual(atA({ orders: 0, gmvMinor: 0, newCustomers: 0 }));
+        });
+
+        it('refuses a refund beyond what is left, says what is left and changes nothing', async () => {
+          await store.recordOrder(order('o1'));
+          await store.refundOrder('m1', 'o1', 2_900);
+          const before = await countersOf('m1');
+
+          expect(await store.refundOrder('m1', 'o1', 10_001)).toEqual({ outcome: 'exceeds-remaining', remainingMinor: 10_000 });
+          expect(await countersOf('m1')).toEqual(before);
+          expect(await store.recordOrder(order('o1'))).toEqual({ outcome: 'duplicate', order: order('o1', { refundedMinor: 2_900 }) });
+
+          // Exactly what is left still goes through; after that nothing is left.
+          expect(await store.refundOrder('m1', 'o1', 10_000)).toEqual({ outcome: 'refunded', order: order('o1', { refundedMinor: 12_900 }) });
+          const emptied = await countersOf('m1');
+          expect(emptied).toEqual(atA({ orders: 0, gmvMinor: 0, newCustomers: 0 }));
+          expect(await store.refundOrder('m1', 'o1', 1)).toEqual({ outcome: 'exceeds-remaining', remainingMinor: 0 });
+          expect(await store.refundOrder('m1', 'o1', null)).toEqual({ outcome: 'exceeds-remaining', remainingMinor: 0 });
+          expect(await countersOf('m1')).toEqual(emptied);
+        });
+
+        it('knows no order it never recorded, nor another merchant’s order', async () => {
+          expect(await store.refundOrder('m1', 'o1', null)).toEqual({ outcome: 'unknown-order' });
+          await store.recordOrder(order('o1'));
+          expect(await store.refundOrder('m1', 'o2', 100)).toEqual({ outcome: 'unknown-order' });
+          expect(await store.refundOrder('m2', 'o1', 100)).toEqual({ outcome: 'unknown-order' });
+          expect(await store.refundOrder('m2', 'o1', null)).toEqual({ outcome: 'unknown-order' });
+          expect(await countersOf('m1')).toEqual(atA({ orders: 1, gmvMinor: 12_900, newCustomers: 1 }));
+          expect(await countersOf('m2')).toEqual({ merchant: new Map(), campaign: new Map(), note: new Map(), link: new Map() });
+        });
+      });
+
+      describe('added counters', () => {
+        it('sums increments per bucket and counter in every group, and makes the groups readable', async () => {
+          await store.addCounters([
+            { origin: SPRING, at: T_A, counter: 'impressions', by: 3 },
+            { origin: SPRING, at: T_A + 10 * MINUTE, counter: 'impressions', by: 2 },
+            { origin: NO_CAMPAIGN, at: T_A, counter: 'impressions', by: 1 },
+            { origin: SPRING, at: T_B, counter: 'impressions', by: 4 },
+            { origin: SPRING, at: T_C, counter: 'impressions', by: 7 },
+          ]);
+          // Impressions arrive in batches: a later batch adds to the same buckets.
+          await store.addCounters([
+            { origin: SPRING, at: T_A + 40 * MINUTE, counter: 'impressions', by: 10 },
+            { origin: SPRING, at: T_A, counter: 'clicks', by: 1 },
+          ]);
+          await store.addCounters([]);
+
+          const spring = {
+            h2025030102: { impressions: 15, clicks: 1 },
+            h2025030105: { impressions: 4 },
+            h2025030200: { impressions: 7 },
+            d20250301: { impressions: 19, clicks: 1 },
+            d20250302: { impressions: 7 },
+          };
+          const none = { h2025030102: { impressions: 1 }, d20250301: { impressions: 1 } };
+          const all = { ...spring, h2025030102: { impressions: 16, clicks: 1 }, d20250301: { impressions: 20, clicks: 1 } };
+          expect(await countersOf('m1')).toEqual({
+            merchant: groups({ m1: all }),
+            campaign: groups({ spring, '': none }),
+            note: groups({ 'note-1': all }),
+            link: groups({ 'code-a': spring, 'code-b': none }),
+          });
+          expect(await countersOf('m2')).toEqual({ merchant: new Map(), campaign: new Map(), note: new Map(), link: new Map() });
+        });
+
+        it('adds to the counters clicks and orders left', async () => {
+          await store.writeClicks([click('c1', { at: T_A })]);
+          await store.recordOrder(order('o1'));
+          await store.addCounters([{ origin: SPRING, at: T_A, counter: 'impressions', by: 40 }]);
+          expect(await countersOf('m1')).toEqual(atA({ clicks: 1, uniqueClicks: 1, orders: 1, gmvMinor: 12_900, newCustomers: 1, impressions: 40 }));
+        });
+      });
+
+      describe('spend', () => {
+        it('keeps spend per campaign, day and total, replacing on a second set, per merchant', async () => {
+          await store.setSpend('m1', 'spring', 'd20250301', 50_000);
+          await store.setSpend('m1', 'spring', 'd20250302', 20_000);
+          await store.setSpend('m1', 'spring', 'total', 70_000);
+          await store.setSpend('m1', 'summer', 'total', 9_000);
+          await store.setSpend('m2', 'spring', 'total', 100);
+          await store.setSpend('m1', 'spring', 'd20250301', 45_000);
+          await store.setSpend('m1', 'summer', 'total', 0);
+
+          expect(await store.readSpend('m1')).toEqual(
+            new Map([
+              ['spring', new Map([['d20250301', 45_000], ['d20250302', 20_000], ['total', 70_000]])],
+              ['summer', new Map([['total', 0]])],
+            ]),
+          );
+          expect(await store.readSpend('m2')).toEqual(new Map([['spring', new Map([['total', 100]])]]));
+          expect(await store.readSpend('nobody')).toEqual(new Map());
+        });
+      });
+
+      describe('click export', () => {
+        // The Redis store finds clicks by when they were written, so these taps happen just now.
+        let t0: number;
+        beforeEach(() => {
+          t0 = Date.now() - 30_000;
+        });
+        /** A tap by a visitor of its own (so it is judged unique) `offset` ms past t0. */
+        const tap = (clickId: string, offset: number, fields: Partial<StoredClick> = {}) =>
+          click(clickId, { at: t0 + offset, visitorId: `visitor-${clickId}`, ...fields });
+        const unique = (c: StoredClick): ClassifiedClick => ({ ...c, kind: 'unique' });
+
+        /** Follows cursors to the end: the click ids of each page. */
+        async function exportAll(merchantId: string, fromMs: number, toMs: number, limit: number) {
+          const pages: string[][] = [];
+          let cursor: string | null = null;
+          do {
+            const page: ClickPage = await store.readClicks(merchantId, fromMs, toMs, limit, cursor);
+            pages.push(page.clicks.map((c) => c.clickId));
+            cursor = page.nextCursor;
+          } while (cursor !== null && pages.length <= 50);
+          return pages;
+        }
+
+        it('reads the merchant’s clicks whose own time is in [from, to), oldest first', async () => {
+          const early = tap('early', -1);
+          const first = tap('first', 0);
+          const middle = tap('middle', 2000, { linkCode: 'code-b', campaignId: null, bot: true });
+          const theirs = tap('theirs', 2500, { merchantId: 'm2', linkCode: 'code-z' });
+          const last = tap('last', 4999);
+          const atTo = tap('at-to', 5000);
+          await store.writeClicks([early, first]);
+          await store.writeClicks([middle, theirs]);
+          await store.writeClicks([last, atTo]);
+
+          expect(await store.readClicks('m1', t0, t0 + 5000, 10, null)).toEqual({
+            clicks: [unique(first), { ...middle, kind: 'bot' }, unique(last)],
+            nextCursor: null,
+          });
+          expect(await store.readClicks('m2', t0, t0 + 5000, 10, null)).toEqual({ clicks: [unique(theirs)], nextCursor: null });
+          expect(await store.readClicks('m1', t0 + 5001, t0 + 9000, 10, null)).toEqual({ clicks: [], nextCursor: null });
+          expect(await store.readClicks('nobody', t0, t0 + 5000, 10, null)).toEqual({ clicks: [], nextCursor: null });
+        });
+
+        it.each([1, 2, 3, 7, 10])('pages %i at a time through every click in range once, ending with no cursor', async (limit) => {
+          // Seven of m1's clicks in range, with clicks outside it and another merchant's clicks in between.
+          const mine = Array.from({ length: 7 }, (_, i) => tap(`m1-${i}`, 1000 + i * 1000));
+          const others = Array.from({ length: 7 }, (_, i) => tap(`m2-${i}`, 1000 + i * 1000 + 500, { merchantId: 'm2', linkCode: 'code-z' }));
+          await store.writeClicks([tap('before', 999), ...mine.flatMap((c, i) => [c, others[i]!]), tap('after', 8000)]);
+
+          const pages = await exportAll('m1', t0 + 1000, t0 + 8000, limit);
+          expect(pages.flat()).toEqual(mine.map((c) => c.clickId));
+          const sizes = Array.from({ length: Math.ceil(7 / limit) }, (_, i) => Math.min(limit, 7 - i * limit));
+          expect(pages.map((p) => p.length)).toEqual(sizes);
+        });
+
+        it('gives no cursor when a page ends at the merchant’s last click', async () => {
+          await store.writeClicks([tap('c1', 1000), tap('c2', 2000), tap('theirs', 3000, { merchantId: 'm2', linkCode: 'code-z' })]);
+          const page = await store.readClicks('m1', t0, t0 + 5000, 2, null);
+          expect(page.clicks.map((c) => c.clickId)).toEqual(['c1', 'c2']);
+          expect(page.nextCursor).toBeNull();
+          expect(await exportAll('m1', t0, t0 + 5000, 1)).toEqual([['c1'], ['c2']]);
+        });
       });
     });
 
