@@ -140,6 +140,12 @@ export function createApp(deps: AppDeps): BuiltApp {
   app.route('/', redirectRoutes(redirects));
 
   app.notFound((c) => problemResponse(problemBody(404, 'not-found', 'Not found', `Nothing is at ${c.req.method} ${c.req.path}.`)));
-  app.onError((error) => toProblemResponse(error, logError));
+  app.onError((error) =>
+    store.isOutage(error)
+      ? problemResponse(problemBody(503, 'store-unavailable', 'Service unavailable', 'The gateway cannot reach its store right now; retry shortly.'), {
+          'retry-after': '1',
+        })
+      : toProblemResponse(error, logError),
+  );
   return { app, linkCache, plainTap: plainTap(redirects) };
 }

@@ -36,7 +36,8 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
     if (generated.signingKey !== undefined) log(`  HANGLINK_SIGNING_KEYS=${generated.signingKey}`);
   }
 
-  const { store, kind } = openStore(config, log);
+  const { store, kind, ready } = openStore(config, log);
+  await ready;
   const userAgents = new UserAgentCache();
   const clicks = new ClickBuffer(store, {
     enrich: clickEnricher(userAgents),

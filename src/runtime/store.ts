@@ -7,7 +7,10 @@ import type { Store } from '../store/types.js';
 export type Log = (line: string) => void;
 
 /** Redis when configured; otherwise the in-process store, with a warning nobody can miss. */
-export function openStore(config: Config, log: Log): { store: Store; kind: 'redis' | 'memory' } {
+// How long start-up waits for the first connection before serving anyway.
+const READY_WAIT_MS = 3000;
+
+export function openStore(config: Config, log: Log): { store: Store; kind: 'redis' | 'memory'; ready: Promise<void> } {
   if (config.redisUrl === null) {
     log(
       [
@@ -18,9 +21,24 @@ export function openStore(config: Config, log: Log): { store: Store; kind: 'redi
         '',
       ].join('\n'),
     );
-    return { store: createMemoryStore({ clickPolicy: config.clickPolicy }), kind: 'memory' };
+    return { store: createMemoryStore({ clickPolicy: config.clickPolicy }), kind: 'memory', ready: Promise.resolve() };
   }
-  const redis = new Redis(config.redisUrl, { enableAutoPipelining: true });
+  // Fail fast while Redis is away rather than queue: a tap or API call must not hang on it. The
+  // redirect keeps serving cached links, clicks wait in the buffer, the rest answers 503.
+  const redis = new Redis(config.redisUrl, {
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 3000,
+  });
   redis.on('error', (error: Error) => log(`hanglink: redis: ${error.message}`));
-  return { store: createRedisStore(redis, { prefix: config.redisPrefix, clickPolicy: config.clickPolicy }), kind: 'redis' };
+  const ready = new Promise<void>((resolve) => {
+    redis.once('ready', () => resolve());
+    setTimeout(() => {
+      log('hanglink: Redis is not reachable yet; starting anyway (/readyz says so), known links will load once it is');
+      resolve();
+    }, READY_WAIT_MS).unref();
+  });
+  return { store: createRedisStore(redis, { prefix: config.redisPrefix, clickPolicy: config.clickPolicy }), kind: 'redis', ready };
 }

@@ -16,6 +16,8 @@ type Built = {
   fetch: (request: Request, env: unknown) => Response | Promise<Response>;
   clicks: ClickBuffer;
   impressions: ImpressionCounter;
+  /** The first connection to the store (or start-up giving up on it); requests wait for it once. */
+  ready: Promise<void>;
 };
 
 // Config is read once per isolate, on its first request: Workers hand bindings to fetch, not to module scope.
@@ -23,7 +25,7 @@ let built: Built | undefined;
 
 function build(env: Env): Built {
   const { config } = loadConfig(env, () => env.HANGLINK_CATEGORIES ?? JSON.stringify(defaultCategories));
-  const { store, kind } = openStore(config, (line) => console.log(line));
+  const { store, kind, ready } = openStore(config, (line) => console.log(line));
   const userAgents = new UserAgentCache();
   const clicks = new ClickBuffer(store, {
     enrich: clickEnricher(userAgents),
@@ -40,12 +42,13 @@ function build(env: Env): Built {
     userAgents,
     clientIp: (request) => request.headers.get('cf-connecting-ip') ?? undefined,
   });
-  return { fetch: app.fetch, clicks, impressions };
+  return { fetch: app.fetch, clicks, impressions, ready };
 }
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     built ??= build(env);
+    await built.ready;
     const response = await built.fetch(request, env);
     // An isolate has no timers between requests: each request writes what it buffered after answering.
     ctx.waitUntil(

@@ -55,10 +55,22 @@ export class LinkCache {
 
   private async load(code: string): Promise<ResolvedLink | null> {
     const generation = this.generations.get(code);
-    const link = await this.store.getLink(code);
-    // Only a capped link needs its count, and then it is read with the link: a tap never waits on it.
-    const clicks = link?.maxClicks == null ? 0 : ((await this.store.clickCounts([code])).get(code) ?? 0);
-    const value = link === null ? null : prepareForRedirect(link, this.options.allowedHosts, clicks);
+    let value: ResolvedLink | null;
+    try {
+      const link = await this.store.getLink(code);
+      // Only a capped link needs its count, and then it is read with the link: a tap never waits on it.
+      const clicks = link?.maxClicks == null ? 0 : ((await this.store.clickCounts([code])).get(code) ?? 0);
+      value = link === null ? null : prepareForRedirect(link, this.options.allowedHosts, clicks);
+    } catch (error) {
+      // The store cannot be reached: a link this process knew keeps redirecting as it was, and is
+      // tried again after half a lifetime, rather than failing shoppers for the outage.
+      const known = this.entries.get(code);
+      if (known === undefined) throw error;
+      const now = this.options.now();
+      known.refreshAfter = now + this.options.ttlMs / 2;
+      known.expiresAt = now + this.options.ttlMs;
+      return known.value;
+    }
     if (this.generations.get(code) === generation) this.remember(code, value);
     return value;
   }

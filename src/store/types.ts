@@ -131,5 +131,7 @@ export interface RateLimitStore {
 export interface Store extends MerchantStore, LinkStore, ClickSink, StatsStore, RateLimitStore, AttributionStore {
   /** What /readyz reports; throws when the backing service cannot be reached. */
   ping(): Promise<void>;
+  /** Whether an error means the backing service could not be reached (an outage, answered 503), not a bug. */
+  isOutage(error: unknown): boolean;
   close(): Promise<void>;
 }

@@ -269,11 +269,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     async readClicks(merchantId, fromMs, toMs, limit, cursor) {
       const stream = clickStreams.get(merchantId) ?? [];
       const clicks: ClassifiedClick[] = [];
-      // The cursor is the position of the last click returned, as Redis uses the last stream id.
+      // The cursor is the position of the last click returned, as Redis uses the last stream id; it is
+      // given only when another click in range follows.
+      let last = -1;
       for (let i = cursor === null ? 0 : Number(cursor) + 1; i < stream.length; i++) {
         const click = stream[i] as ClassifiedClick;
-        if (click.at >= fromMs && click.at < toMs) clicks.push({ ...click });
-        if (clicks.length === limit) return { clicks, nextCursor: i + 1 < stream.length ? String(i) : null };
+        if (click.at < fromMs || click.at >= toMs) continue;
+        if (clicks.length === limit) return { clicks, nextCursor: String(last) };
+        clicks.push({ ...click });
+        last = i;
       }
       return { clicks, nextCursor: null };
     },
@@ -286,6 +290,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
 
     async ping() {},
+
+    isOutage: () => false,
 
     async close() {},
   };

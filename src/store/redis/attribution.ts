@@ -113,18 +113,22 @@ export function redisAttribution(redis: Redis, keys: RedisKeys, scripts: Scripts
       const clicks = [];
       let start = cursor === null ? String(Math.max(0, fromMs - WRITE_DELAY_SLACK_MS)) : `(${cursor}`;
       const end = String(toMs + WRITE_DELAY_SLACK_MS);
-      let last: string | null = null;
-      // Filtering on the tap's time may drop entries, so read on until the page is full or the range ends.
+      let lastReturned: string | null = null;
+      let lastRead: string | null = null;
+      // Filtering on the tap's time may drop entries, so read on until the page is full and one more click
+      // in range shows a next page exists, or the range ends: a cursor is given only when a click follows.
       for (;;) {
-        const entries = await redis.xrange(keys.clickStream(merchantId), start, end, 'COUNT', limit);
+        const entries = await redis.xrange(keys.clickStream(merchantId), start, end, 'COUNT', limit + 1);
         for (const [id, fields] of entries) {
+          lastRead = id;
           const click = clickFromFields(fields);
-          last = id;
-          if (click.at >= fromMs && click.at < toMs) clicks.push(click);
-          if (clicks.length === limit) return { clicks, nextCursor: id };
+          if (click.at < fromMs || click.at >= toMs) continue;
+          if (clicks.length === limit) return { clicks, nextCursor: lastReturned };
+          clicks.push(click);
+          lastReturned = id;
         }
-        if (entries.length < limit) return { clicks, nextCursor: null };
-        start = `(${last}`;
+        if (entries.length <= limit) return { clicks, nextCursor: null };
+        start = `(${lastRead}`;
       }
     },
   };

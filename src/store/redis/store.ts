@@ -23,6 +23,9 @@ const DEFAULT_CLICK_TTL_SECONDS = 8 * 24 * 3600;
 // Bounds how long one script holds Redis.
 const CLICKS_PER_SCRIPT = 200;
 
+// What ioredis says when Redis is down, restarting or unreachable, rather than when a command is wrong.
+const OUTAGE = /Command timed out|Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|LOADING|Reached the max retries/;
+
 function numbers(hash: Record<string, string>): Partial<Record<CounterName, number>> {
   return Object.fromEntries(Object.entries(hash).map(([name, value]) => [name, Number(value)]));
 }
@@ -207,6 +210,10 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       const key = keys.rateWindow(subject, window);
       const [count] = (await execAll(redis.multi().incr(key).pexpire(key, windowMs * 2))) as [number];
       return count;
+    },
+
+    isOutage(error) {
+      return error instanceof Error && (error.name === 'MaxRetriesPerRequestError' || OUTAGE.test(error.message));
     },
 
     async ping() {
