@@ -6,7 +6,7 @@ import type { Ids } from './ids.js';
 import { randomIds } from './ids.js';
 import type { AppEnv } from './http/env.js';
 import { adminAuth, merchantAuth } from './http/middleware/auth.js';
-import { limitBody, requireJson } from './http/middleware/body.js';
+import { limitBody, limitJsonDepth, requireJson } from './http/middleware/body.js';
 import { merchantRateLimit } from './http/middleware/rate-limit.js';
 import { problemBody, problemResponse, toProblemResponse } from './http/problems.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -59,6 +59,8 @@ export interface AppDeps {
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
 const BULK_BODY_LIMIT = 2 * 1024 * 1024;
+/** No API body needs more than a few levels; deeper ones are refused before they are parsed or validated. */
+const MAX_JSON_DEPTH = 32;
 
 /** Builds the whole gateway from its dependencies; runtime entries only wire these and serve it. */
 export interface BuiltApp {
@@ -92,6 +94,7 @@ export function createApp(deps: AppDeps): BuiltApp {
   const defaultLimit = limitBody(DEFAULT_BODY_LIMIT);
   const bulkLimit = limitBody(BULK_BODY_LIMIT);
   app.use('/v1/*', (c, next) => (c.req.path === '/v1/links/bulk' ? bulkLimit(c, next) : defaultLimit(c, next)));
+  app.use('/v1/*', limitJsonDepth(MAX_JSON_DEPTH));
 
   app.route('/', adminRoutes({ store, ids, categories: config.categories, now }));
   app.route(
