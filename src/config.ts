@@ -12,7 +12,10 @@ export interface Config {
   /** Namespace for every Redis key, so several deployments can share one Redis. */
   redisPrefix: string;
   adminToken: string;
-  /** The first key signs; every key verifies, so keys can rotate. */
+  /**
+   * The first key signs; every key verifies until its end (`notAfterMs`, from "kid@END:secret"),
+   * so keys can rotate: a retired key keeps verifying for a grace period, then no longer.
+   */
   signingKeys: SigningKey[];
   /** Base of every shortUrl, without a trailing slash. */
   publicUrl: string;
@@ -61,24 +64,71 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function signingKeys(raw: string, problems: string[]): SigningKey[] {
+// An entry is "kid:secret", or "kid@END:secret" for a key that stops verifying after END (the end of
+// a retired key's grace period). END goes with the kid, not the secret: a kid never contains '@' or
+// ':', while a secret may contain anything but ',' (':' and '@' included), so no secret is misread.
+// END is an ISO 8601 date-time with seconds and a time zone, e.g. 2026-12-31T00:00:00Z.
+const KEY_END =
+  /^(?<date>\d{4}-\d{2}-\d{2})T(?<time>\d{2}:\d{2}:\d{2})(?:\.(?<fraction>\d{1,3}))?(?:Z|(?<sign>[+-])(?<offsetHours>\d{2}):(?<offsetMinutes>\d{2}))$/;
+const KEY_WITH_END = /^(?<id>[^@:]*)@(?<end>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})):(?<secret>.*)$/;
+const KEY_FORMS = `"kid:secret", or "kid@END:secret" for a key that stops verifying after END`;
+const END_FORM = 'an ISO 8601 date-time with seconds and a time zone, such as 2026-12-31T00:00:00Z';
+
+/** The instant a key's END names, in ms since epoch, or null when it names none. */
+function keyEnd(text: string): number | null {
+  const parts = KEY_END.exec(text)?.groups;
+  if (parts === undefined) return null;
+  const { date = '', time = '', fraction = '', sign, offsetHours = '00', offsetMinutes = '00' } = parts;
+  const wallClock = Date.parse(`${date}T${time}.${fraction.padEnd(3, '0')}Z`);
+  // Date.parse rolls 2026-02-30 over to March, so the text has to survive a round trip.
+  if (Number.isNaN(wallClock) || new Date(wallClock).toISOString().slice(0, 19) !== `${date}T${time}`) return null;
+  if (Number(offsetHours) > 23 || Number(offsetMinutes) > 59) return null;
+  const offsetMs = (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000;
+  return sign === '-' ? wallClock + offsetMs : wallClock - offsetMs;
+}
+
+function signingKeys(raw: string, nowMs: number, problems: string[]): SigningKey[] {
   const keys: SigningKey[] = [];
   const problemsBefore = problems.length;
   const entries = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
   entries.forEach((entry, index) => {
-    const at = entry.indexOf(':');
-    const id = at === -1 ? '' : entry.slice(0, at);
-    const secret = at === -1 ? '' : entry.slice(at + 1);
+    const colon = entry.indexOf(':');
+    const atSign = entry.indexOf('@');
+    let id: string;
+    let secret: string;
+    let notAfterMs: number | undefined;
+    if (atSign !== -1 && (colon === -1 || atSign < colon)) {
+      // "kid@END:secret". Name the entry by position and kid only, never by what follows the '@':
+      // when the END is wrong, where it stops and the secret starts is unknown.
+      id = entry.slice(0, atSign);
+      const named = KEY_ID_PATTERN.test(id) && colon !== -1 ? `entry ${index + 1}, kid "${id}",` : `entry ${index + 1}`;
+      const match = KEY_WITH_END.exec(entry)?.groups;
+      const end = match === undefined ? null : keyEnd(match.end ?? '');
+      if (match === undefined || end === null) {
+        problems.push(`HANGLINK_SIGNING_KEYS entries are ${KEY_FORMS}, with END ${END_FORM} (${named} has no such END)`);
+        return;
+      }
+      secret = match.secret ?? '';
+      notAfterMs = end;
+    } else {
+      id = colon === -1 ? '' : entry.slice(0, colon);
+      secret = colon === -1 ? '' : entry.slice(colon + 1);
+    }
     if (!KEY_ID_PATTERN.test(id) || secret.length < MIN_SECRET_LENGTH) {
       // Name the entry by position and kid only: an entry without ':' may be a bare secret.
       const which = KEY_ID_PATTERN.test(id) ? `entry ${index + 1}, kid "${id}",` : `entry ${index + 1}`;
       problems.push(
-        `HANGLINK_SIGNING_KEYS entries are "kid:secret" with kid from [A-Za-z0-9_-] and a secret of at least ${MIN_SECRET_LENGTH} characters (${which} is not)`,
+        `HANGLINK_SIGNING_KEYS entries are ${KEY_FORMS}, with kid from [A-Za-z0-9_-] and a secret of at least ${MIN_SECRET_LENGTH} characters (${which} is not)`,
       );
       return;
     }
     if (keys.some((k) => k.id === id)) problems.push(`HANGLINK_SIGNING_KEYS names key id "${id}" twice`);
-    keys.push({ id, secret });
+    if (index === 0 && notAfterMs !== undefined && notAfterMs <= nowMs) {
+      problems.push(
+        `HANGLINK_SIGNING_KEYS: the first key, "${id}", signs every new landing, but its end ${new Date(notAfterMs).toISOString()} has passed; put a current key first`,
+      );
+    }
+    keys.push(notAfterMs === undefined ? { id, secret } : { id, secret, notAfterMs });
   });
   // Problems found before this variable (PORT, ...) must not hide that it names no key at all.
   if (keys.length === 0 && problems.length === problemsBefore) problems.push('HANGLINK_SIGNING_KEYS has no key');
@@ -120,9 +170,10 @@ function publicUrl(raw: string, problems: string[]): string {
 
 /**
  * Reads and checks the whole configuration once, at start. Every problem is reported at once,
- * so an operator fixes them in one go. `readCategories` returns the policy document's text.
+ * so an operator fixes them in one go. `readCategories` returns the policy document's text;
+ * `now` (ms since epoch) is when the gateway starts, against which a signing key's end is checked.
  */
-export function loadConfig(env: Env, readCategories: () => string): LoadedConfig {
+export function loadConfig(env: Env, readCategories: () => string, now: () => number = Date.now): LoadedConfig {
   const problems: string[] = [];
   const production = env.NODE_ENV === 'production';
   const generated: LoadedConfig['generated'] = {};
@@ -146,7 +197,7 @@ export function loadConfig(env: Env, readCategories: () => string): LoadedConfig
       generated.signingKey = `dev:${secret}`;
     }
   } else {
-    keys = signingKeys(rawKeys, problems);
+    keys = signingKeys(rawKeys, now(), problems);
   }
 
   let categories: CategoryPolicy = { open: [], whitelist: [] };

@@ -10,9 +10,9 @@ const KEY_A = 'ka:secret-a-0123456789abcdef';
 const PRODUCTION: Env = { NODE_ENV: 'production', HANGLINK_ADMIN_TOKEN: ADMIN_TOKEN, HANGLINK_SIGNING_KEYS: KEY_A };
 
 /** Runs loadConfig expecting a ConfigError, and returns its problems. */
-function problemsOf(env: Env, categories: () => string = readCategories): string[] {
+function problemsOf(env: Env, categories: () => string = readCategories, now?: () => number): string[] {
   try {
-    loadConfig(env, categories);
+    loadConfig(env, categories, now);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     const { problems, message } = error as ConfigError;
@@ -129,6 +129,111 @@ describe('signing keys', () => {
     const problems = problemsOf({ HANGLINK_SIGNING_KEYS: bareSecret });
     expect(mentioning(problems, 'HANGLINK_SIGNING_KEYS')).toHaveLength(1);
     for (const problem of problems) expect(problem).not.toContain(bareSecret.slice(0, 6));
+  });
+});
+
+describe('signing keys with an end (rotation grace period)', () => {
+  // The gateway starts at this instant in these tests.
+  const START_MS = Date.parse('2026-06-01T12:00:00Z');
+  const at = () => START_MS;
+  const keysOf = (value: string) => loadConfig({ HANGLINK_SIGNING_KEYS: value }, readCategories, at).config.signingKeys;
+  const keyProblems = (value: string) => mentioning(problemsOf({ HANGLINK_SIGNING_KEYS: value }, readCategories, at), 'HANGLINK_SIGNING_KEYS');
+
+  it('reads "kid@END:secret" as a key that verifies until END, and keeps keys without one open-ended', () => {
+    expect(keysOf('new:new-secret-0123456789ab,old@2026-12-31T00:00:00Z:old-secret-0123456789ab')).toEqual([
+      { id: 'new', secret: 'new-secret-0123456789ab' },
+      { id: 'old', secret: 'old-secret-0123456789ab', notAfterMs: Date.UTC(2026, 11, 31) },
+    ]);
+    expect(keysOf('new:new-secret-0123456789ab')[0]).not.toHaveProperty('notAfterMs');
+  });
+
+  it.each([
+    ['Z', '2026-12-31T00:00:00Z', Date.UTC(2026, 11, 31)],
+    ['milliseconds', '2026-12-31T00:00:00.250Z', Date.UTC(2026, 11, 31) + 250],
+    ['a positive offset', '2026-12-31T08:00:00+08:00', Date.UTC(2026, 11, 31)],
+    ['a negative offset', '2026-12-30T19:30:00-04:30', Date.UTC(2026, 11, 31)],
+  ])('takes an END with %s', (_, end, ms) => {
+    expect(keysOf(`new:new-secret-0123456789ab,old@${end}:old-secret-0123456789ab`)[1]?.notAfterMs).toBe(ms);
+  });
+
+  it('keeps every character of a secret after the END, ":" and "@" included', () => {
+    expect(keysOf('new:n@w:secret-0123456789ab,old@2026-12-31T00:00:00Z:o@ld:secret:0123456789')).toEqual([
+      { id: 'new', secret: 'n@w:secret-0123456789ab' },
+      { id: 'old', secret: 'o@ld:secret:0123456789', notAfterMs: Date.UTC(2026, 11, 31) },
+    ]);
+  });
+
+  it('a secret that looks like an END stays a secret: only the part before the first ":" can carry one', () => {
+    expect(keysOf('k1:x@2026-12-31T00:00:00Z:0123456789abcdef')).toEqual([{ id: 'k1', secret: 'x@2026-12-31T00:00:00Z:0123456789abcdef' }]);
+  });
+
+  it('lets the first (signing) key carry an END still to come', () => {
+    expect(keysOf('new@2026-06-01T12:00:01Z:new-secret-0123456789ab')[0]?.notAfterMs).toBe(START_MS + 1000);
+  });
+
+  it('accepts a retired key whose END has already passed: it simply verifies nothing', () => {
+    expect(keysOf('new:new-secret-0123456789ab,old@2026-01-01T00:00:00Z:old-secret-0123456789ab')[1]?.notAfterMs).toBe(Date.UTC(2026, 0, 1));
+  });
+
+  it('refuses a first key whose END has passed, naming it and the END, since it would sign landings nobody can verify', () => {
+    for (const end of ['2026-01-01T00:00:00Z', '2026-06-01T12:00:00Z']) {
+      const problems = keyProblems(`old@${end}:old-secret-0123456789ab,new:new-secret-0123456789ab`);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain('first key, "old"');
+      expect(problems[0]).toContain(new Date(Date.parse(end)).toISOString());
+      expect(problems[0]).toContain('put a current key first');
+      expect(problems[0]).not.toContain('old-secret');
+    }
+  });
+
+  it('checks the first key against the clock it is given (Date.now by default)', () => {
+    const value = 'k1@2030-01-01T00:00:00Z:secret-0123456789abcdef';
+    expect(loadConfig({ HANGLINK_SIGNING_KEYS: value }, readCategories).config.signingKeys[0]?.notAfterMs).toBe(Date.UTC(2030, 0, 1));
+    expect(mentioning(problemsOf({ HANGLINK_SIGNING_KEYS: value }, readCategories, () => Date.UTC(2030, 0, 2)), 'first key')).toHaveLength(1);
+  });
+
+  it.each([
+    ['a date without a time', 'old@2026-12-31:old-secret-0123456789ab'],
+    ['a time without a zone', 'old@2026-12-31T00:00:00:old-secret-0123456789ab'],
+    ['a time without seconds', 'old@2026-12-31T00:00Z:old-secret-0123456789ab'],
+    ['a day that does not exist', 'old@2026-02-30T00:00:00Z:old-secret-0123456789ab'],
+    ['an hour that does not exist', 'old@2026-12-31T24:00:00Z:old-secret-0123456789ab'],
+    ['an offset out of range', 'old@2026-12-31T00:00:00+24:00:old-secret-0123456789ab'],
+    ['a unix timestamp', 'old@1798675200:old-secret-0123456789ab'],
+    ['words', 'old@next-year:old-secret-0123456789ab'],
+    ['an empty END', 'old@:old-secret-0123456789ab'],
+    ['an END and no secret', 'old@2026-12-31T00:00:00Z'],
+    ['an END and no ":"', 'old@2026-12-31T00:00:00Zold-secret-0123456789ab'],
+  ])('refuses an END that is %s, naming the entry and the form, and not the secret', (_, entry) => {
+    const problems = keyProblems(`new:new-secret-0123456789ab,${entry}`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('entry 2');
+    expect(problems[0]).toContain('kid@END:secret');
+    expect(problems[0]).toContain('2026-12-31T00:00:00Z');
+    expect(problems[0]).not.toContain('old-secret');
+  });
+
+  it('names the kid of an entry with a wrong END only when it has the kid@…:… shape', () => {
+    expect(keyProblems('new:new-secret-0123456789ab,old@2026-12-31:old-secret-0123456789ab')[0]).toContain('kid "old"');
+    const bare = keyProblems('new:new-secret-0123456789ab,p@ssw0rd-without-a-kid')[0];
+    expect(bare).toContain('entry 2');
+    expect(bare).not.toContain('p@ss');
+  });
+
+  it.each([
+    ['a kid that is not one', 'bad kid!@2026-12-31T00:00:00Z:old-secret-0123456789ab', 'entry 2'],
+    ['a short secret', 'old@2026-12-31T00:00:00Z:short', 'kid "old"'],
+    ['no kid', '@2026-12-31T00:00:00Z:old-secret-0123456789ab', 'entry 2'],
+  ])('refuses a key with an END and %s like any other', (_, entry, named) => {
+    const problems = keyProblems(`new:new-secret-0123456789ab,${entry}`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(named);
+    expect(problems[0]).not.toContain('old-secret');
+  });
+
+  it('refuses the same kid twice, with or without an END', () => {
+    const problems = keyProblems('k1:new-secret-0123456789ab,k1@2026-12-31T00:00:00Z:old-secret-0123456789ab');
+    expect(mentioning(problems, '"k1"', 'twice')).toHaveLength(1);
   });
 });
 
