@@ -46,6 +46,10 @@ export function attributionQuery(destinationBase: string, fields: AttributionFie
   return `hl_cid=${fields.clickId}&hl_lid=${fields.linkCode}&hl_nid=${fields.noteId}&hl_ts=${fields.timestamp}&hl_kid=${key.id}&hl_sig=${sig}`;
 }
 
+/**
+ * Why a landing does not verify. 'unknown-key': hl_kid names no key given, or a key whose
+ * `notAfterMs` has passed (a retired key after its grace period), whatever the landing's own age.
+ */
 export type VerifyFailure = 'malformed' | 'unknown-key' | 'bad-signature' | 'expired' | 'from-the-future';
 
 export type VerifyResult =

@@ -173,6 +173,44 @@ describe('keys', () => {
   });
 });
 
+describe('a retired key’s grace period (notAfterMs)', () => {
+  const END_MS = NOW_MS + 3_600_000;
+  const retiring: SigningKey = { ...OLD_KEY, notAfterMs: END_MS };
+  const keys = [NEW_KEY, retiring];
+  const signedByOld = landing(DESTINATION, FIELDS, OLD_KEY);
+  const signedByNew = landing(DESTINATION, FIELDS, NEW_KEY);
+
+  it('verifies a landing signed by the retiring key up to and including its end, judged by the nowMs option', () => {
+    expect(verifyAttribution(signedByOld, keys, { nowMs: NOW_MS })).toMatchObject({ valid: true, keyId: OLD_KEY.id });
+    expect(verifyAttribution(signedByOld, keys, { nowMs: END_MS })).toMatchObject({ valid: true, keyId: OLD_KEY.id });
+  });
+
+  it('refuses it as unknown-key from the next millisecond, though it was signed long before the end and is inside the window', () => {
+    expect(verifyAttribution(signedByOld, keys, { nowMs: END_MS + 1 })).toEqual({ valid: false, reason: 'unknown-key' });
+    expect(verifyAttribution(signedByOld, [NEW_KEY, OLD_KEY], { nowMs: END_MS + 1 }).valid).toBe(true);
+  });
+
+  it('uses the real clock when no nowMs is given', () => {
+    const fresh = landing(DESTINATION, { ...FIELDS, timestamp: Math.floor(Date.now() / 1000) }, OLD_KEY);
+    expect(verifyAttribution(fresh, [{ ...OLD_KEY, notAfterMs: Date.now() + 60_000 }]).valid).toBe(true);
+    expect(verifyAttribution(fresh, [{ ...OLD_KEY, notAfterMs: Date.now() - 1 }])).toEqual({ valid: false, reason: 'unknown-key' });
+  });
+
+  it('does not touch landings signed by other keys', () => {
+    expect(verifyAttribution(signedByNew, keys, { nowMs: END_MS + 1 })).toMatchObject({ valid: true, keyId: NEW_KEY.id });
+  });
+
+  it('a forged signature under the retired kid is refused too, before and after the end', () => {
+    const forged = withParam(signedByOld, 'hl_sig', flipFirst(paramOf(signedByOld, 'hl_sig')));
+    expect(verifyAttribution(forged, keys, { nowMs: NOW_MS })).toEqual({ valid: false, reason: 'bad-signature' });
+    expect(verifyAttribution(forged, keys, { nowMs: END_MS + 1 })).toEqual({ valid: false, reason: 'unknown-key' });
+  });
+
+  it('an end on the key does not change the signature: the same landing verifies with or without it', () => {
+    expect(paramOf(landing(DESTINATION, FIELDS, retiring), 'hl_sig')).toBe(paramOf(signedByOld, 'hl_sig'));
+  });
+});
+
 describe('time window', () => {
   const signedAt = (timestamp: number) => landing(DESTINATION, { ...FIELDS, timestamp }, NEW_KEY);
 

@@ -16,7 +16,7 @@ export interface VerifyDeps {
 const REASONS: Record<VerifyFailure | 'unknown-click', string> = {
   malformed: 'The URL does not end in the hl_ parameters the gateway appends.',
   'bad-signature': 'The signature does not match: the URL or a parameter was changed.',
-  'unknown-key': 'hl_kid names no signing key the gateway accepts.',
+  'unknown-key': 'hl_kid names no signing key the gateway accepts: never configured, or retired and past its end.',
   expired: 'The landing is older than the attribution window.',
   'from-the-future': 'hl_ts is ahead of the gateway’s clock.',
   'unknown-click': 'The signature holds, but this merchant has no such click.',
