@@ -54,13 +54,12 @@ describe('redis store specifics', () => {
     const store = createRedisStore(server.redis, { prefix: server.prefix, clickTtlSeconds: 600 });
     await store.writeClicks([click]);
     const marker = redisKeys(server.prefix).click('c1');
-    expect(await server.redis.hgetall(marker)).toEqual({
+    expect(JSON.parse((await server.redis.get(marker)) ?? 'null')).toEqual({
       merchantId: 'm1',
       linkCode: 'code-a',
       noteId: 'note-1',
-      campaignId: '',
-      at: '1740787205000',
-      visitorId: 'visitor-1',
+      campaignId: null,
+      at: 1740787205000,
     });
     const ttl = await server.redis.ttl(marker);
     expect(ttl).toBeGreaterThan(590);
@@ -110,7 +109,7 @@ describe('redis store specifics', () => {
       [keys.merchantLinks('m1')]: 'zset',
       [keys.noteLinks('m1', 'note-1')]: 'zset',
       [keys.campaignLinks('m1', 'spring')]: 'zset',
-      [keys.click('c1')]: 'hash',
+      [keys.click('c1')]: 'string',
       [keys.clickStream('m1')]: 'stream',
       [keys.linkClicks('code-a')]: 'string',
       [keys.seen('code-a', 'visitor-1')]: 'string',

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { dayBucket, hourBucket } from '../../domain/time-buckets.js';
 import { groupsOf } from '../groups.js';
-import type { AttributionStore, ClickOrigin, CounterIncrement, CounterName, Order } from '../types.js';
-import { clickFromFields } from './click-fields.js';
+import type { AttributionStore, CounterIncrement, CounterName, Order } from '../types.js';
+import { clickFromFields, parseLegacyMarker, parseMarker } from './click-fields.js';
 import type { RedisKeys } from './keys.js';
 import type { defineScripts } from './scripts.js';
 
@@ -26,16 +26,15 @@ export function redisAttribution(redis: Redis, keys: RedisKeys, scripts: Scripts
 
   return {
     async clickOrigin(clickId) {
-      const marker = await redis.hgetall(keys.click(clickId));
-      if (marker.merchantId === undefined) return null;
-      const origin: ClickOrigin = {
-        merchantId: marker.merchantId,
-        linkCode: marker.linkCode ?? '',
-        noteId: marker.noteId ?? '',
-        campaignId: marker.campaignId === undefined || marker.campaignId === '' ? null : marker.campaignId,
-        at: Number(marker.at),
-      };
-      return origin;
+      const key = keys.click(clickId);
+      try {
+        const marker = await redis.get(key);
+        return marker === null ? null : parseMarker(marker);
+      } catch (error) {
+        // A marker written before markers were strings is a hash, and lives out its TTL as one.
+        if (!(error instanceof Error) || !error.message.startsWith('WRONGTYPE')) throw error;
+        return parseLegacyMarker(await redis.hgetall(key));
+      }
     },
 
     async recordOrder(order) {

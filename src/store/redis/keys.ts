@@ -19,6 +19,8 @@ export function redisKeys(prefix = 'hl:') {
     /** When the visitor's current repeat window on a link began (ms). */
     seen: (code: string, visitorId: string) => `${prefix}seen:${code}:${visitorId}`,
     flood: (code: string, visitorId: string, minute: number) => `${prefix}flood:${code}:${visitorId}:${minute}`,
+    /** What a merchant's counter keys start with; the click script appends `type:id:bucket` (scripts.ts). */
+    countersOf: (merchantId: string) => `${prefix}stats:${merchantId}:`,
     counters: (merchantId: string, groupType: string, groupId: string, bucket: string) =>
       `${prefix}stats:${merchantId}:${groupType}:${groupId}:${bucket}`,
     order: (merchantId: string, orderId: string) => `${prefix}order:${merchantId}:${orderId}`,

@@ -1,5 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { ClickPolicy } from '../../domain/click.js';
+import { type ClickPolicy, COUNTERS_BY_KIND } from '../../domain/click.js';
+import { groupsOf } from '../groups.js';
+import { AGENT_FIELDS, CLICK_ARGS, CLICK_STRIDE, LINK_ARGS, LINK_FIELDS, MERCHANT_ARGS, MERCHANT_STRIDE, TAP_FIELDS } from './click-fields.js';
 
 /**
  * The Lua scripts behind the writes that must be all-or-nothing. Names carry the project and a
@@ -7,7 +9,7 @@ import type { ClickPolicy } from '../../domain/click.js';
  * script gets a new name rather than silently replacing an old one mid-deploy.
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV3';
+const WRITE_CLICKS = 'hanglinkWriteClicksV4';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const REFUND_ORDER = 'hanglinkRefundOrderV1';
 
@@ -31,55 +33,129 @@ return {'created'}
 
 // Writes a batch of clicks in order and counts them; mirrors classifyClick in src/domain/click.ts
 // (the store contract suite holds both stores to the same results).
-// ARGV: marker TTL s, repeat window ms, flood limit, then one JSON document per click:
-//   { keys: [marker, seen, flood, stream, link total, counter hashes…], at, bot, fields, markerFields }
-// One argument per click keeps the client's work per click small (the keys are built in keys.ts
-// and travel in the document, which also means this script cannot run on Redis Cluster).
-// The marker doubles as the "already written" flag, so a retried batch changes nothing; counts
-// are summed in the script and written with one HINCRBY per hash and counter.
+// ARGV: marker TTL s, repeat window ms, flood limit, then the batch as clickBatchArgs lays it out
+// (click-fields.ts): what the batch's clicks share once, then a fixed stride per click. Keys travel
+// as arguments, so this script cannot run on Redis Cluster.
+// Per click: SET marker NX EX (the marker is the click's origin, and doubles as the "already
+// written" flag, so a retried batch changes nothing), INCR flood, GET/SET seen, XADD. Counts are
+// summed per link, then per counter hash, and written once each at the end with the link totals
+// and the counter groups (SADD) of the links that got clicks.
+// The script text is generated from the layout, so the two cannot disagree.
+function argOf(names: readonly string[], base: string, name: string, offset = 0): string {
+  const at = names.indexOf(name);
+  if (at === -1) throw new Error(`click layout: no argument "${name}"`);
+  return `ARGV[${base} + ${offset + at + 1}]`;
+}
+const merchantArg = (name: (typeof MERCHANT_ARGS)[number]) => argOf(MERCHANT_ARGS, 'm', name);
+const linkArg = (name: (typeof LINK_ARGS)[number]) => argOf(LINK_ARGS, 'l', name);
+const clickArg = (name: (typeof CLICK_ARGS)[number]) => argOf(CLICK_ARGS, 'c', name);
+const tapArg = (name: (typeof TAP_FIELDS)[number]) => argOf(TAP_FIELDS, 'c', name, CLICK_ARGS.length);
+const agentArg = (name: (typeof AGENT_FIELDS)[number]) => argOf(AGENT_FIELDS, 'a', name);
+/** A link's own field, wherever the batch carries it (the merchant's id comes with the merchant). */
+const linkField = (name: string) =>
+  (LINK_ARGS as readonly string[]).includes(name) ? argOf(LINK_ARGS, 'l', name) : argOf(MERCHANT_ARGS, 'm', name);
+const lua = (text: string) => `'${text}'`;
+
+const streamEntry = [
+  "'kind', kind",
+  ...LINK_FIELDS.map((field) => `${lua(field)}, ${linkField(field)}`),
+  ...AGENT_FIELDS.map((field) => `${lua(field)}, ${agentArg(field)}`),
+  ...TAP_FIELDS.map((field) => `${lua(field)}, ${tapArg(field)}`),
+].join(', ');
+// The group ids of a link, as groupsOf (src/store/groups.ts) takes them from a click.
+const groupIds = groupsOf({ merchantId: 'merchantId', linkCode: 'linkCode', noteId: 'noteId', campaignId: 'campaignId' }).map(
+  ([type, field]) => [type, linkField(field)] as const,
+);
+const countersOf = Object.entries(COUNTERS_BY_KIND)
+  .map(([kind, names]) => `[${lua(kind)}] = { ${names.map(lua).join(', ')} }`)
+  .join(', ');
+const counterNames = [...new Set(Object.values(COUNTERS_BY_KIND).flat())];
+
 const WRITE_CLICKS_LUA = `
-local ttl, window, floodLimit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local counted, order = {}, {}
-local countersOf = { unique = {'clicks', 'uniqueClicks'}, ['repeat'] = {'clicks'}, bot = {'botClicks'}, suspect = {'suspectClicks'} }
-for i = 4, #ARGV do
-  local click = cjson.decode(ARGV[i])
-  local keys = click.keys
-  local marker, seen, flood, stream, total = keys[1], keys[2], keys[3], keys[4], keys[5]
-  if redis.call('EXISTS', marker) == 0 then
-    local at = tonumber(click.at)
-    redis.call('HSET', marker, unpack(click.fields, 1, click.markerFields))
-    redis.call('EXPIRE', marker, ttl)
+local ttl, window, floodLimit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local seenTtl = window + 60000
+-- ARGV[x + 1] is the first argument of the merchant, link, agent or click that starts at x.
+local merchantsAt = 6
+local linksAt = merchantsAt + tonumber(ARGV[4]) * ${MERCHANT_STRIDE}
+local agentsAt = linksAt + tonumber(ARGV[5]) * ${LINK_ARGS.length}
+local clicksAt = agentsAt + tonumber(ARGV[6]) * ${AGENT_FIELDS.length}
+local tallies, links = {}, {}
+for c = clicksAt, #ARGV - 1, ${CLICK_STRIDE} do
+  local l = linksAt + tonumber(${clickArg('link')}) * ${LINK_ARGS.length}
+  local at = ${tapArg('at')}
+  if redis.call('SET', ${clickArg('marker')}, ${linkArg('markerHead')} .. at .. '}', 'NX', 'EX', ttl) then
+    local m = merchantsAt + tonumber(${linkArg('merchant')}) * ${MERCHANT_STRIDE}
+    local a = agentsAt + tonumber(${clickArg('agent')}) * ${AGENT_FIELDS.length}
     local kind
-    if click.bot then
+    if ${agentArg('bot')} == '1' then
       kind = 'bot'
     else
+      local flood = ${clickArg('flood')}
       local taps = redis.call('INCR', flood)
       if taps == 1 then redis.call('EXPIRE', flood, 120) end
       if taps > floodLimit then
         kind = 'suspect'
       else
+        local seen = ${clickArg('seen')}
         local since = redis.call('GET', seen)
-        if since and at - tonumber(since) < window then
+        if since and tonumber(at) - tonumber(since) < window then
           kind = 'repeat'
         else
           kind = 'unique'
-          redis.call('SET', seen, click.at, 'PX', window + 60000)
+          redis.call('SET', seen, at, 'PX', seenTtl)
         end
       end
     end
-    redis.call('XADD', stream, '*', 'kind', kind, unpack(click.fields))
-    if kind == 'unique' or kind == 'repeat' then redis.call('INCR', total) end
-    for key = 6, #keys do
-      local hash = keys[key]
-      local c = counted[hash]
-      if not c then c = {}; counted[hash] = c; order[#order + 1] = hash end
-      for _, name in ipairs(countersOf[kind]) do c[name] = (c[name] or 0) + 1 end
+    redis.call('XADD', ${merchantArg('stream')}, '*', ${streamEntry})
+    local tally = tallies[l]
+    if not tally then
+      tally = { unique = 0, ['repeat'] = 0, bot = 0, suspect = 0 }
+      tallies[l] = tally
+      links[#links + 1] = l
+    end
+    tally[kind] = tally[kind] + 1
+  end
+end
+
+local countersOf = { ${countersOf} }
+local sums, hashes = {}, {}
+local function count(hash, tally)
+  local sum = sums[hash]
+  if not sum then sum = {}; sums[hash] = sum; hashes[#hashes + 1] = hash end
+  for kind, n in pairs(tally) do
+    if n > 0 then
+      for _, name in ipairs(countersOf[kind]) do sum[name] = (sum[name] or 0) + n end
     end
   end
 end
-for _, hash in ipairs(order) do
-  for name, by in pairs(counted[hash]) do redis.call('HINCRBY', hash, name, by) end
+local members, sets = {}, {}
+local function member(set, id)
+  local known = members[set]
+  if not known then known = {}; members[set] = known; sets[#sets + 1] = set end
+  if not known[id] then known[id] = true; known[#known + 1] = id end
 end
+for _, l in ipairs(links) do
+  local tally = tallies[l]
+  local m = merchantsAt + tonumber(${linkArg('merchant')}) * ${MERCHANT_STRIDE}
+  local billable = tally.unique + tally['repeat']
+  if billable > 0 then redis.call('INCRBY', ${linkArg('total')}, billable) end
+  local counters, hour, day = ${merchantArg('countersOf')}, ':' .. ${merchantArg('hourBucket')}, ':' .. ${merchantArg('dayBucket')}
+${groupIds
+  .map(
+    ([type, id], i) => `  local ${type} = ${id}
+  count(counters .. '${type}:' .. ${type} .. hour, tally)
+  count(counters .. '${type}:' .. ${type} .. day, tally)
+  member(ARGV[m + ${MERCHANT_ARGS.length + i + 1}], ${type})`,
+  )
+  .join('\n')}
+end
+for _, hash in ipairs(hashes) do
+  local sum = sums[hash]
+  for _, name in ipairs({ ${counterNames.map(lua).join(', ')} }) do
+    if sum[name] then redis.call('HINCRBY', hash, name, sum[name]) end
+  end
+end
+for _, set in ipairs(sets) do redis.call('SADD', set, unpack(members[set])) end
 return 1
 `;
 
@@ -129,7 +205,7 @@ type ScriptedClient = Redis & {
   [REFUND_ORDER](numberOfKeys: number, ...keysThenArgs: string[]): Promise<['refunded' | 'exceeds-remaining', number]>;
 };
 type ScriptedPipeline = ChainableCommander & {
-  [WRITE_CLICKS](numberOfKeys: number, ...keysThenArgs: string[]): ScriptedPipeline;
+  [WRITE_CLICKS](numberOfKeys: number, args: readonly string[]): ScriptedPipeline;
 };
 
 export function defineScripts(redis: Redis) {
@@ -154,15 +230,12 @@ export function defineScripts(redis: Redis) {
         amountMinor === null ? '' : String(amountMinor),
         newCustomer ? '1' : '0',
       ),
-    /** Queues one batch's click write on a pipeline; see WRITE_CLICKS_LUA for the layout. */
-    queueClicksWrite: (pipeline: ChainableCommander, policy: ClickPolicy, ttlSeconds: number, clicks: readonly string[]) => {
-      (pipeline as ScriptedPipeline)[WRITE_CLICKS](
-        0,
-        String(ttlSeconds),
-        String(policy.repeatWindowMs),
-        String(policy.floodLimitPerMinute),
-        ...clicks,
-      );
+    /** Queues one batch's click write on a pipeline; `batch` is laid out by clickBatchArgs (click-fields.ts). */
+    queueClicksWrite: (pipeline: ChainableCommander, policy: ClickPolicy, ttlSeconds: number, batch: readonly string[]) => {
+      // One array argument: the client flattens it, where spreading thousands of arguments would not scale.
+      const args = [String(ttlSeconds), String(policy.repeatWindowMs), String(policy.floodLimitPerMinute)];
+      for (const arg of batch) args.push(arg);
+      (pipeline as ScriptedPipeline)[WRITE_CLICKS](0, args);
     },
   };
 }

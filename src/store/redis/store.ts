@@ -3,11 +3,9 @@ import type { Link } from '../../domain/link.js';
 import type { Merchant } from '../../domain/merchant.js';
 import { codeOfMember, listingMember, liveLinks, pageOfMembers, type MemberFilter } from '../listing.js';
 import { type ClickPolicy, DEFAULT_CLICK_POLICY } from '../../domain/click.js';
-import { dayBucket, hourBucket, minuteOf } from '../../domain/time-buckets.js';
-import { groupsOf } from '../groups.js';
-import type { CounterName, GroupCounters, GroupType, Store } from '../types.js';
+import type { CounterName, GroupCounters, Store } from '../types.js';
 import { redisAttribution } from './attribution.js';
-import { clickFields } from './click-fields.js';
+import { clickBatchArgs } from './click-fields.js';
 import { redisKeys } from './keys.js';
 import { defineScripts } from './scripts.js';
 
@@ -146,36 +144,8 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
     async writeClicks(clicks) {
       if (clicks.length === 0) return;
       const pipeline = redis.pipeline();
-      const groups = new Set<string>();
       for (let from = 0; from < clicks.length; from += CLICKS_PER_SCRIPT) {
-        const documents = clicks.slice(from, from + CLICKS_PER_SCRIPT).map((click) => {
-          const { entries, markerEntries } = clickFields(click);
-          const counterKeys: string[] = [];
-          const buckets = [hourBucket(click.at), dayBucket(click.at)];
-          for (const [type, id] of groupsOf(click)) {
-            groups.add(`${click.merchantId}\n${type}\n${id}`);
-            for (const bucket of buckets) counterKeys.push(keys.counters(click.merchantId, type, id, bucket));
-          }
-          return JSON.stringify({
-            keys: [
-              keys.click(click.clickId),
-              keys.seen(click.linkCode, click.visitorId),
-              keys.flood(click.linkCode, click.visitorId, minuteOf(click.at)),
-              keys.clickStream(click.merchantId),
-              keys.linkClicks(click.linkCode),
-              ...counterKeys,
-            ],
-            at: String(click.at),
-            bot: click.bot,
-            fields: entries,
-            markerFields: markerEntries,
-          });
-        });
-        scripts.queueClicksWrite(pipeline, policy, clickTtlSeconds, documents);
-      }
-      for (const group of groups) {
-        const [merchantId, type, id] = group.split('\n') as [string, GroupType, string];
-        pipeline.sadd(keys.counterGroups(merchantId, type), id);
+        scripts.queueClicksWrite(pipeline, policy, clickTtlSeconds, clickBatchArgs(clicks.slice(from, from + CLICKS_PER_SCRIPT), keys));
       }
       await execAll(pipeline);
     },

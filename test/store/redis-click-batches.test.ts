@@ -1,0 +1,138 @@
+// The Redis click write sends what a batch's clicks share (merchant and hour, link, user agent)
+// once, and the script rebuilds every click from the parts. These tests hold a mixed batch to the
+// in-process store's answers, and check that markers left by the earlier layout still work.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ClickPolicy, StoredClick } from '../../src/domain/click.js';
+import { createMemoryStore } from '../../src/store/memory/store.js';
+import { redisKeys } from '../../src/store/redis/keys.js';
+import { createRedisStore } from '../../src/store/redis/store.js';
+import type { GroupType, Store } from '../../src/store/types.js';
+import { testRedis, type TestRedis } from '../helpers/redis.js';
+
+const BASE_MS = Date.parse('2025-03-01T22:58:00.000Z');
+const MINUTE = 60_000;
+const POLICY: ClickPolicy = { repeatWindowMs: 10 * MINUTE, floodLimitPerMinute: 3 };
+const GROUP_TYPES: readonly GroupType[] = ['merchant', 'campaign', 'note', 'link'];
+const BUCKETS = ['h2025030122', 'h2025030123', 'h2025030200', 'h2025030201', 'd20250301', 'd20250302'];
+
+const AGENTS = [
+  { userAgent: 'Mozilla/5.0 (iPhone)', bot: false, deviceType: 'mobile', platform: 'ios', os: 'iOS', osVersion: '17.4', browser: 'Mobile Safari', browserVersion: '17.4', inApp: '' },
+  { userAgent: 'Mozilla/5.0 (Linux; Android 14; wv)', bot: false, deviceType: 'mobile', platform: 'android', os: 'Android', osVersion: '14', browser: 'Chrome WebView', browserVersion: '120', inApp: 'WebView' },
+  { userAgent: 'Googlebot/2.1', bot: true, deviceType: 'unknown', platform: 'other', os: '', osVersion: '', browser: '', browserVersion: '', inApp: '' },
+  // The same header as the first with another verdict: the batch must not merge them.
+  { userAgent: 'Mozilla/5.0 (iPhone)', bot: true, deviceType: 'mobile', platform: 'ios', os: 'iOS', osVersion: '17.4', browser: 'Mobile Safari', browserVersion: '17.4', inApp: '' },
+] as const;
+
+type LinkFields = Pick<StoredClick, 'merchantId' | 'linkCode' | 'noteId' | 'campaignId'>;
+
+const LINKS: readonly LinkFields[] = [
+  { merchantId: 'm1', linkCode: 'a1', noteId: 'note-1', campaignId: 'spring' },
+  { merchantId: 'm1', linkCode: 'a2', noteId: 'note-1', campaignId: null },
+  { merchantId: 'm1', linkCode: 'a3', noteId: 'note-2', campaignId: 'spring' },
+  { merchantId: 'm2', linkCode: 'b1', noteId: 'note-1', campaignId: 'spring' },
+  { merchantId: 'm2', linkCode: 'b2', noteId: 'note-9', campaignId: 'autumn' },
+];
+
+/**
+ * A deterministic mix: links, agents, visitors and times (across hours and a day) all vary, and
+ * every 40th tap starts a burst of six in six seconds by one visitor on one link, past the flood limit.
+ */
+function mixedClicks(count: number, seed: number): StoredClick[] {
+  let state = seed;
+  const next = (n: number) => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return Math.floor(state / 65_536) % n;
+  };
+  let burst = { link: LINKS[0]!, visitor: 0 };
+  return Array.from({ length: count }, (_, i) => {
+    const inBurst = i % 40 < 6;
+    if (i % 40 === 0) burst = { link: LINKS[next(LINKS.length)]!, visitor: next(3) };
+    const link = inBurst ? burst.link : LINKS[next(LINKS.length)]!;
+    const agent = inBurst ? AGENTS[0] : AGENTS[next(AGENTS.length)]!;
+    return {
+      clickId: `click-${seed}-${i}`,
+      ...link,
+      at: inBurst ? BASE_MS + (i - (i % 40)) * 10_000 + (i % 40) * 1000 : BASE_MS + i * 10_000 + next(9_000),
+      referrer: next(2) === 0 ? '' : 'https://notes.example/n/1',
+      acceptLanguage: next(2) === 0 ? 'zh-CN,zh;q=0.9' : '',
+      ipPrefix: `203.0.${next(3)}.0/24`,
+      route: next(4) === 0 ? 'app' : 'web',
+      visitorId: `visitor-${inBurst ? burst.visitor : next(3)}`,
+      ...agent,
+    };
+  });
+}
+
+async function everything(store: Store, readClicks: (merchantId: string) => Promise<unknown[]>, clicks: readonly StoredClick[]) {
+  const merchants = ['m1', 'm2'];
+  return {
+    clicks: await Promise.all(merchants.map(readClicks)),
+    counts: await store.clickCounts(LINKS.map((l) => l.linkCode)),
+    counters: await Promise.all(merchants.flatMap((m) => GROUP_TYPES.map((type) => store.readCounters(m, type, BUCKETS)))),
+    origins: await Promise.all(clicks.map((c) => store.clickOrigin(c.clickId))),
+  };
+}
+
+describe('redis click batches', () => {
+  let server: TestRedis;
+  beforeEach(async () => {
+    server = await testRedis();
+  });
+  afterEach(async () => {
+    await server.cleanup();
+  });
+
+  const redisStore = () => {
+    const keys = redisKeys(server.prefix);
+    const store = createRedisStore(server.redis, { prefix: server.prefix, clickPolicy: POLICY });
+    const readClicks = async (merchantId: string) => (await store.readClicks(merchantId, 0, Number.MAX_SAFE_INTEGER, 10_000, null)).clicks;
+    return { store, keys, readClicks };
+  };
+
+  it('writes a batch mixing merchants, links, hours, days and user agents exactly as the in-process store does', async () => {
+    const clicks = mixedClicks(450, 7);
+    const memory = createMemoryStore({ clickPolicy: POLICY });
+    const redis = redisStore();
+    // Two writes: one past a script's share of clicks, one after, so state carries across both.
+    for (const store of [memory, redis.store]) {
+      await store.writeClicks(clicks.slice(0, 300));
+      await store.writeClicks(clicks.slice(300));
+    }
+    const expected = await everything(memory, async (m) => memory.recordedClicks(m), clicks);
+    expect(expected.clicks.flat().map((c) => (c as { kind: string }).kind)).toEqual(expect.arrayContaining(['unique', 'repeat', 'bot', 'suspect']));
+    expect(await everything(redis.store, redis.readClicks, clicks)).toEqual(expected);
+  });
+
+  it('changes nothing when a mixed batch is written again, whole or in another split', async () => {
+    const clicks = mixedClicks(120, 11);
+    const redis = redisStore();
+    await redis.store.writeClicks(clicks);
+    const before = await everything(redis.store, redis.readClicks, clicks);
+    await redis.store.writeClicks(clicks);
+    await redis.store.writeClicks([...clicks.slice(60), ...clicks.slice(0, 60)]);
+    expect(await everything(redis.store, redis.readClicks, clicks)).toEqual(before);
+  });
+
+  it('reads a click marker left as a hash by the earlier layout, and does not write that click again', async () => {
+    const redis = redisStore();
+    const [click] = mixedClicks(1, 3) as [StoredClick];
+    await server.redis.hset(redis.keys.click(click.clickId), {
+      merchantId: click.merchantId,
+      linkCode: click.linkCode,
+      noteId: click.noteId,
+      campaignId: click.campaignId ?? '',
+      at: String(click.at),
+      visitorId: click.visitorId,
+    });
+    expect(await redis.store.clickOrigin(click.clickId)).toEqual({
+      merchantId: click.merchantId,
+      linkCode: click.linkCode,
+      noteId: click.noteId,
+      campaignId: click.campaignId,
+      at: click.at,
+    });
+    await redis.store.writeClicks([click]);
+    expect(await redis.readClicks(click.merchantId)).toEqual([]);
+    expect(await redis.store.clickCounts([click.linkCode])).toEqual(new Map([[click.linkCode, 0]]));
+  });
+});
