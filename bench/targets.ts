@@ -1,5 +1,8 @@
 // The three servers (throwaway Redis, baseline, gateway) and the gateway's merchant API set-up.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type Child, freePort, startChild, waitUntil } from './procs.js';
 
@@ -49,6 +52,8 @@ export async function startGateway(redisUrl: string, cpu: number | null, nodeFla
     HANGLINK_ADMIN_TOKEN: ADMIN_TOKEN,
     HANGLINK_SIGNING_KEYS: SIGNING_KEYS,
     HANGLINK_PUBLIC_URL: url,
+    // Its own spool, outside the repo: the bench's gateways must not share one or leave one behind.
+    HANGLINK_CLICK_SPOOL: join(mkdtempSync(join(tmpdir(), 'hanglink-bench-spool-')), 'clicks.spool'),
     // The merchant API rate limit (600 a minute by default) would turn the API runs into a 429 bench.
     HANGLINK_API_RATE_LIMIT: process.env.HANGLINK_API_RATE_LIMIT ?? '1000000',
   };

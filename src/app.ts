@@ -27,6 +27,7 @@ import type { Store } from './store/types.js';
 export interface ClickQueue {
   push(click: ClickRecord): void;
   readonly depth: number;
+  readonly spooled: { clicks: number; bytes: number };
   readonly dropped: number;
 }
 
@@ -120,7 +121,10 @@ export function createApp(deps: AppDeps): BuiltApp {
     healthRoutes({
       ping: () => store.ping(),
       storeKind: deps.storeKind,
-      clickBacklog: () => ({ buffered: deps.clicks.depth, dropped: deps.clicks.dropped }),
+      clickBacklog: () => {
+        const spooled = deps.clicks.spooled;
+        return { buffered: deps.clicks.depth, spooled: spooled.clicks, spoolBytes: spooled.bytes, dropped: deps.clicks.dropped };
+      },
     }),
   );
 

@@ -23,7 +23,15 @@ export interface Config {
   categories: CategoryPolicy;
   /** Read the client IP from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
-  clicks: { flushIntervalMs: number; batchSize: number; maxBuffered: number };
+  clicks: {
+    flushIntervalMs: number;
+    batchSize: number;
+    maxBuffered: number;
+    /** Append-only file for clicks Redis cannot take right now (null: keep them in memory only). */
+    spoolFile: string | null;
+    /** Clicks in memory past which they move to the spool even while Redis answers (slowly). */
+    spoolAfter: number;
+  };
   linkCache: { ttlMs: number; maxEntries: number };
   clickPolicy: ClickPolicy;
   /** URL schemes an appUrl may use: the marketplace apps' own. */
@@ -52,6 +60,14 @@ export type Env = Record<string, string | undefined>;
 const MIN_SECRET_LENGTH = 16;
 const DEFAULT_ALLOWED_HOSTS = '*.taobao.com,*.tmall.com';
 const HOST_PATTERN = /^(\*\.)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
+
+const DEFAULT_SPOOL_FILE = 'data/clicks.spool';
+
+/** Only Redis can be unreachable, so only a Redis gateway spools; 'off' keeps clicks in memory only. */
+function spoolFile(raw: string | undefined, usesRedis: boolean): string | null {
+  if (!usesRedis || raw?.trim().toLowerCase() === 'off') return null;
+  return raw === undefined || raw.trim() === '' ? DEFAULT_SPOOL_FILE : raw.trim();
+}
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
   const raw = env[name];
@@ -231,6 +247,8 @@ export function loadConfig(env: Env, readCategories: () => string, now: () => nu
       flushIntervalMs: integer(env, 'HANGLINK_CLICK_FLUSH_MS', 50, 1, 10_000, problems),
       batchSize: integer(env, 'HANGLINK_CLICK_BATCH', 200, 1, 10_000, problems),
       maxBuffered: integer(env, 'HANGLINK_CLICK_BUFFER_MAX', 200_000, 1_000, 10_000_000, problems),
+      spoolFile: spoolFile(env.HANGLINK_CLICK_SPOOL, redisUrl !== null),
+      spoolAfter: integer(env, 'HANGLINK_CLICK_SPOOL_AFTER', 20_000, 1, 10_000_000, problems),
     },
     linkCache: {
       ttlMs: integer(env, 'HANGLINK_LINK_CACHE_TTL_MS', 1000, 0, 60_000, problems),

@@ -1,23 +1,34 @@
 import type { ClickRecord, StoredClick } from '../domain/click.js';
 import type { ClickSink } from '../store/types.js';
+import type { ClickSpool } from './spool.js';
 
 export interface ClickBufferOptions {
   batchSize: number;
   /** Derives what the stores need (device, bot flag, visitor); done here, off the redirect's hot path. */
   enrich: (click: ClickRecord) => StoredClick;
-  /** Past this many waiting clicks, new ones are dropped and counted rather than exhausting memory. */
+  /** Past this many clicks in memory, new ones are dropped and counted rather than exhausting memory. */
   maxBuffered: number;
+  /** Where clicks go when the store fails or memory holds `spoolAfter` of them; without one they wait in memory. */
+  spool?: ClickSpool;
+  spoolAfter?: number;
   onFlushError?: (error: unknown) => void;
+  onSpoolError?: (error: unknown) => void;
 }
 
 /**
- * Holds clicks between the redirect and the store, so a tap never waits on Redis. Clicks leave
- * in arrival order, in batches; a failed batch stays at the head and is retried, which the sink
- * makes safe (a click id already written is skipped).
+ * Holds clicks between the redirect and the store, so a tap never waits on Redis. Clicks leave in
+ * arrival order, in batches: first what is in the spool, then what is in memory. A batch the
+ * store failed to take stays where it was and is retried, which the store makes safe (a click id
+ * already written is skipped). When the store fails, the clicks in memory move to the spool, so a
+ * killed process loses at most what arrived since the last flush tick.
+ *
+ * Writes and moves to the spool run one at a time, so neither can reorder the other.
  */
 export class ClickBuffer {
   private pending: ClickRecord[] = [];
-  private inFlight: Promise<void> | null = null;
+  private tail: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private spillQueued = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   private droppedCount = 0;
   private writtenCount = 0;
@@ -33,10 +44,24 @@ export class ClickBuffer {
       return;
     }
     this.pending.push(click);
+    const { spool, spoolAfter } = this.options;
+    if (spool !== undefined && spoolAfter !== undefined && this.pending.length >= spoolAfter && !this.spillQueued) {
+      this.spillQueued = true;
+      this.exclusive(async () => {
+        this.spillQueued = false;
+        await this.spill();
+      }).catch(() => {});
+    }
   }
 
+  /** Clicks waiting in memory. */
   get depth(): number {
     return this.pending.length;
+  }
+
+  /** Clicks waiting in the spool, and the bytes they take on disk. */
+  get spooled(): { clicks: number; bytes: number } {
+    return this.options.spool?.size ?? { clicks: 0, bytes: 0 };
   }
 
   get dropped(): number {
@@ -47,40 +72,36 @@ export class ClickBuffer {
     return this.writtenCount;
   }
 
-  /** Flushes on a timer; the timer does not keep the process alive. */
+  /** Flushes on a timer, skipping a tick while a flush still runs; the timer does not keep the process alive. */
   start(intervalMs: number): void {
     if (this.timer !== null) return;
     this.timer = setInterval(() => {
-      this.flush().catch(() => {});
+      if (this.queued === 0) this.flush().catch(() => {});
     }, intervalMs);
     this.timer.unref?.();
   }
 
-  /** Writes everything waiting now. Concurrent calls share one flush, so batches never reorder. */
+  /**
+   * Writes everything waiting now, spool first. Calls run one after another, so batches never
+   * reorder. On failure the clicks in memory move to the spool (if there is one) and it rejects.
+   */
   flush(): Promise<void> {
-    if (this.inFlight !== null) return this.inFlight.then(() => this.flush());
-    if (this.pending.length === 0) return Promise.resolve();
-    this.inFlight = this.drain().finally(() => {
-      this.inFlight = null;
-    });
-    return this.inFlight;
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.slice(0, this.options.batchSize);
+    return this.exclusive(async () => {
       try {
-        await this.sink.writeClicks(batch.map(this.options.enrich));
+        await this.drain();
       } catch (error) {
         this.options.onFlushError?.(error);
+        await this.spill();
         throw error;
       }
-      this.pending.splice(0, batch.length);
-      this.writtenCount += batch.length;
-    }
+    });
   }
 
-  /** Stops the timer and writes out every buffered click; rejects if the sink keeps failing. */
+  /**
+   * Stops the timer and writes out every waiting click. If the store keeps failing until the
+   * deadline, a buffer with a spool leaves its clicks there for the next start and resolves;
+   * one without rejects, keeping them in memory.
+   */
   async close(deadlineMs = 10_000): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
@@ -90,9 +111,59 @@ export class ClickBuffer {
         await this.flush();
         return;
       } catch (error) {
-        if (Date.now() >= giveUpAt) throw error;
+        if (Date.now() >= giveUpAt) {
+          if (this.options.spool !== undefined && this.pending.length === 0) return;
+          throw error;
+        }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+    }
+  }
+
+  private exclusive(step: () => Promise<void>): Promise<void> {
+    this.queued++;
+    const run = this.tail.then(step).finally(() => {
+      this.queued--;
+    });
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  private async drain(): Promise<void> {
+    const { spool, batchSize, enrich } = this.options;
+    for (;;) {
+      if (spool !== undefined && spool.size.clicks > 0) {
+        const batch = await spool.peek(batchSize);
+        if (batch.length === 0) {
+          // Peeking stepped over unreadable lines; anything still counted must be readable.
+          if (spool.size.clicks > 0) throw new Error('the click spool counts clicks it cannot read');
+          continue;
+        }
+        await this.sink.writeClicks(batch.map(enrich));
+        await spool.advance(batch.length);
+        this.writtenCount += batch.length;
+      } else if (this.pending.length > 0) {
+        const batch = this.pending.slice(0, batchSize);
+        await this.sink.writeClicks(batch.map(enrich));
+        this.pending.splice(0, batch.length);
+        this.writtenCount += batch.length;
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Moves every click in memory to the end of the spool; if the spool fails, they stay in memory, in order. */
+  private async spill(): Promise<void> {
+    const { spool } = this.options;
+    if (spool === undefined || this.pending.length === 0) return;
+    const moving = this.pending;
+    this.pending = [];
+    try {
+      await spool.append(moving);
+    } catch (error) {
+      this.pending = moving.concat(this.pending);
+      this.options.onSpoolError?.(error);
     }
   }
 }

@@ -7,7 +7,8 @@ import { ClickBuffer } from '../clicks/buffer.js';
 import { clickEnricher } from '../clicks/enrich.js';
 import { ImpressionCounter } from '../clicks/impressions.js';
 import { UserAgentCache } from '../domain/user-agent.js';
-import { type Config, type Env, loadConfig } from '../config.js';
+import { type Config, ConfigError, type Env, loadConfig } from '../config.js';
+import { FileClickSpool, SpoolInUseError } from './file-spool.js';
 import { nodeClientIp, withFastTaps } from './node-fast-tap.js';
 import { type Log, openStore } from './store.js';
 
@@ -26,6 +27,15 @@ function clientIp(trustProxy: boolean) {
     nodeClientIp(trustProxy, request.headers.get('x-forwarded-for') ?? undefined, (env as HttpBindings | undefined)?.incoming?.socket.remoteAddress);
 }
 
+async function openSpool(path: string, log: Log): Promise<FileClickSpool> {
+  try {
+    return await FileClickSpool.open(path, (line) => log(`hanglink: skipped an unreadable line of the click spool: ${line}`));
+  } catch (error) {
+    const reason = error instanceof SpoolInUseError ? error.message : `cannot open the click spool ${path}: ${(error as Error).message}`;
+    throw new ConfigError([`${reason} (set HANGLINK_CLICK_SPOOL to a writable file, or to "off")`]);
+  }
+}
+
 /** Reads the configuration, wires the dependencies and starts serving. Throws ConfigError on bad config. */
 export async function startGateway(env: Env, log: Log = (line) => console.log(line)): Promise<Gateway> {
   const categoriesFile = env.HANGLINK_CATEGORIES_FILE;
@@ -36,6 +46,10 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
     if (generated.signingKey !== undefined) log(`  HANGLINK_SIGNING_KEYS=${generated.signingKey}`);
   }
 
+  const spool = config.clicks.spoolFile === null ? null : await openSpool(config.clicks.spoolFile, log);
+  if (spool !== null && spool.size.clicks > 0) {
+    log(`hanglink: ${spool.size.clicks} clicks in the spool ${config.clicks.spoolFile} from an earlier run; writing them to Redis first`);
+  }
   const { store, kind, ready } = openStore(config, log);
   await ready;
   const userAgents = new UserAgentCache();
@@ -43,7 +57,9 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
     enrich: clickEnricher(userAgents),
     batchSize: config.clicks.batchSize,
     maxBuffered: config.clicks.maxBuffered,
+    ...(spool === null ? {} : { spool, spoolAfter: config.clicks.spoolAfter }),
     onFlushError: (error) => log(`hanglink: click flush failed, will retry: ${(error as Error).message}`),
+    onSpoolError: (error) => log(`hanglink: click spool write failed, clicks stay in memory: ${(error as Error).message}`),
   });
   clicks.start(config.clicks.flushIntervalMs);
   const impressions = new ImpressionCounter(store);
@@ -62,8 +78,14 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await Promise.all([clicks.close(), impressions.close()]);
-      await store.close();
+      const [written, counted] = await Promise.allSettled([clicks.close(), impressions.close()]);
+      if (counted.status === 'rejected') log(`hanglink: impression counts not written: ${(counted.reason as Error).message}`);
+      if (spool !== null && spool.size.clicks > 0) {
+        log(`hanglink: Redis did not take ${spool.size.clicks} clicks; they stay in ${config.clicks.spoolFile} for the next start`);
+      }
+      await spool?.close();
+      await store.close().catch(() => {});
+      if (written.status === 'rejected') throw written.reason;
     })());
   return { config, port, clicks, shutdown };
 }

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FileClickSpool } from '../../src/runtime/file-spool.js';
 import { ClickBuffer } from '../../src/clicks/buffer.js';
 import type { ClickRecord } from '../../src/domain/click.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
@@ -258,5 +262,136 @@ describe('ClickBuffer writing to the real Redis store', () => {
 
     await vi.waitFor(async () => expect(await streamIds()).toEqual(idsOf(pushed)), { timeout: 2_000, interval: 20 });
     expect(errors).toHaveLength(2);
+  });
+});
+
+describe('ClickBuffer with a spool, writing to the real Redis store', () => {
+  let server: TestRedis;
+  let store: Store;
+  let dir: string;
+  const buffers: ClickBuffer[] = [];
+  const spools: FileClickSpool[] = [];
+
+  const streamIds = async () =>
+    (await server.redis.xrange(`${server.prefix}clicks:${MERCHANT}`, '-', '+')).map(([, fields]) => fields[fields.indexOf('clickId') + 1]);
+  const openSpool = async () => {
+    const spool = await FileClickSpool.open(join(dir, 'clicks.spool'));
+    spools.push(spool);
+    return spool;
+  };
+  const makeBuffer = (sink: ClickSink, spool: FileClickSpool, options: Partial<ConstructorParameters<typeof ClickBuffer>[1]> = {}) => {
+    const buffer = new ClickBuffer(sink, { enrich: clickEnricher(new UserAgentCache()), batchSize: 3, maxBuffered: 1000, spool, ...options });
+    buffers.push(buffer);
+    return buffer;
+  };
+  /** A restart after a kill: the old process's spool is left as it was, lock and all. */
+  const kill = async (spool: FileClickSpool) => {
+    spools.splice(spools.indexOf(spool), 1);
+    await spool.close();
+  };
+
+  beforeEach(async () => {
+    server = await testRedis();
+    store = createRedisStore(server.redis, { prefix: server.prefix });
+    dir = mkdtempSync(join(tmpdir(), 'hanglink-buffer-spool-'));
+  });
+  afterEach(async () => {
+    for (const buffer of buffers.splice(0)) await buffer.close(0).catch(() => {});
+    for (const spool of spools.splice(0)) await spool.close();
+    rmSync(dir, { recursive: true, force: true });
+    await server.cleanup();
+  });
+
+  it('moves the clicks in memory to the spool when the store fails, and writes spool then memory, in order, once it is back', async () => {
+    let down = true;
+    const observed = observedSink(store, () => (down ? 'before' : null));
+    const spool = await openSpool();
+    const buffer = makeBuffer(observed.sink, spool);
+    const pushed = clicks(0, 10);
+    for (const c of pushed.slice(0, 4)) buffer.push(c);
+
+    await expect(buffer.flush()).rejects.toThrow('sink down');
+    expect(buffer.depth).toBe(0);
+    expect(buffer.spooled.clicks).toBe(4);
+    for (const c of pushed.slice(4, 7)) buffer.push(c);
+    await expect(buffer.flush()).rejects.toThrow('sink down');
+    expect(buffer.spooled.clicks).toBe(7);
+    for (const c of pushed.slice(7)) buffer.push(c);
+
+    down = false;
+    await buffer.flush();
+    expect(observed.batches.slice(-4)).toEqual([['click-0000', 'click-0001', 'click-0002'], ['click-0003', 'click-0004', 'click-0005'], ['click-0006'], ['click-0007', 'click-0008', 'click-0009']]);
+    expect(await streamIds()).toEqual(idsOf(pushed));
+    expect(buffer.spooled).toEqual({ clicks: 0, bytes: 0 });
+    expect(buffer.written).toBe(10);
+    expect(await server.redis.get(`${server.prefix}linkclicks:code-a`)).toBe('10');
+  });
+
+  it('moves clicks to the spool once spoolAfter of them wait in memory, even while the store answers', async () => {
+    const observed = observedSink(store);
+    const spool = await openSpool();
+    const buffer = makeBuffer(observed.sink, spool, { spoolAfter: 5 });
+    const pushed = clicks(0, 9);
+    for (const c of pushed.slice(0, 4)) buffer.push(c);
+    await sleep(20);
+    expect(buffer.spooled.clicks).toBe(0);
+    // The fifth asks for a move; everything waiting by the time it runs goes.
+    for (const c of pushed.slice(4, 7)) buffer.push(c);
+    await vi.waitFor(() => expect(buffer.spooled.clicks).toBe(7));
+    expect(buffer.depth).toBe(0);
+    for (const c of pushed.slice(7)) buffer.push(c);
+    expect(buffer.depth).toBe(2);
+    await buffer.flush();
+    expect(await streamIds()).toEqual(idsOf(pushed));
+  });
+
+  it('replays a killed process’s spool at the next start, writing each click exactly once', async () => {
+    let down = true;
+    const first = await openSpool();
+    const before = makeBuffer(observedSink(store, () => (down ? 'before' : null)).sink, first);
+    const pushed = clicks(0, 8);
+    for (const c of pushed) before.push(c);
+    await expect(before.flush()).rejects.toThrow();
+    down = false;
+    // Half the spool reaches Redis, then the process dies before the spool is emptied.
+    await store.writeClicks(pushed.slice(0, 4).map(clickEnricher(new UserAgentCache())));
+    await kill(first);
+
+    const second = await openSpool();
+    expect(second.size.clicks).toBe(8);
+    const after = makeBuffer(store, second);
+    await after.flush();
+    expect(await streamIds()).toEqual(idsOf(pushed));
+    expect(await server.redis.get(`${server.prefix}linkclicks:code-a`)).toBe('8');
+    expect(second.size.clicks).toBe(0);
+  });
+
+  it('close() leaves what the store would not take in the spool and resolves', async () => {
+    const spool = await openSpool();
+    const buffer = makeBuffer(observedSink(store, () => 'before').sink, spool);
+    for (const c of clicks(0, 5)) buffer.push(c);
+    await buffer.close(200);
+    expect(buffer.depth).toBe(0);
+    expect(buffer.spooled.clicks).toBe(5);
+    expect(await streamIds()).toEqual([]);
+  });
+
+  it('keeps clicks in memory, in order, when the spool itself fails', async () => {
+    const errors: unknown[] = [];
+    const spool = await openSpool();
+    const failing = Object.assign(Object.create(spool) as FileClickSpool, {
+      append: () => Promise.reject(new Error('disk full')),
+    });
+    let down = true;
+    const buffer = makeBuffer(observedSink(store, () => (down ? 'before' : null)).sink, failing, { onSpoolError: (error) => errors.push(error) });
+    const pushed = clicks(0, 4);
+    for (const c of pushed.slice(0, 2)) buffer.push(c);
+    await expect(buffer.flush()).rejects.toThrow('sink down');
+    for (const c of pushed.slice(2)) buffer.push(c);
+    expect(buffer.depth).toBe(4);
+    expect(errors.map((e) => (e as Error).message)).toEqual(['disk full']);
+    down = false;
+    await buffer.flush();
+    expect(await streamIds()).toEqual(idsOf(pushed));
   });
 });

@@ -1,57 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
+import { exitCode, postJson, startEntry } from '../helpers/entry.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADMIN = 'runtime-admin-token-0123456789';
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  port: Promise<number>;
-}
-
-/** The real entry point, as `npm start` runs it, in a child process of its own. */
-function startEntry(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const port = new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
-      if (match !== null) resolve(Number(match[1]));
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening:\n${output}`)));
-  });
-  port.catch(() => {});
-  return { child, output: () => output, port };
-}
-
-async function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return code;
-}
-
-async function api(port: number, path: string, key: string, body: unknown): Promise<Record<string, string>> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as Record<string, string>;
-}
+const api = (port: number, path: string, key: string, body: unknown) => postJson(`http://127.0.0.1:${port}`, path, key, body);
 
 describe('the Node entry (npm start)', () => {
   let redis: TestRedis;

@@ -13,7 +13,8 @@ function withTimeout(ping: Promise<void>): Promise<void> {
 
 export interface HealthDeps {
   ping: () => Promise<void>;
-  clickBacklog: () => { buffered: number; dropped: number };
+  /** Clicks in memory and in the spool, not yet in the store; and clicks dropped for want of room. */
+  clickBacklog: () => { buffered: number; spooled: number; spoolBytes: number; dropped: number };
   storeKind: 'redis' | 'memory';
 }
 

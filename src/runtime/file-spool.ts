@@ -1,0 +1,173 @@
+import { type FileHandle, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { ClickRecord } from '../domain/click.js';
+import { type ClickSpool, isClickRecord } from '../clicks/spool.js';
+
+const NEWLINE = 0x0a;
+// Enough for a batch of typical clicks (~400 bytes each) in one read.
+const READ_CHUNK = 256 * 1024;
+
+export class SpoolInUseError extends Error {}
+
+function parseClick(line: string): ClickRecord | null {
+  try {
+    const value: unknown = JSON.parse(line);
+    return isClickRecord(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims the spool for this process. Two processes appending to one file would interleave their
+ * clicks and each replay the other's; a lock left by a dead process (or by an earlier life of
+ * this pid, as in a restarted container) is taken over.
+ */
+async function lock(path: string): Promise<void> {
+  const lockPath = `${path}.lock`;
+  try {
+    await writeFile(lockPath, String(process.pid), { flag: 'wx' });
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const holder = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
+    throw new SpoolInUseError(
+      `click spool ${path} is in use by process ${holder}: give each gateway process its own HANGLINK_CLICK_SPOOL`,
+    );
+  }
+  await writeFile(lockPath, String(process.pid));
+}
+
+/**
+ * The spool as an append-only file of JSON lines. Appends are synced to disk, so a kill (or a
+ * power cut) after an append returns loses none of it; the part already written to the store is
+ * skipped by a read offset and the file is emptied once everything in it is written. On open, a
+ * torn last line (the process died mid-append) is cut off, and what remains is replayed.
+ */
+export class FileClickSpool implements ClickSpool {
+  private readOffset = 0;
+  private fileBytes: number;
+  private lines: number;
+  /** End offset in the file of each click the last peek gave. */
+  private peekedEnds: number[] = [];
+  private unreadable = 0;
+
+  private constructor(
+    private readonly path: string,
+    private readonly file: FileHandle,
+    contents: { bytes: number; lines: number },
+    private readonly onUnreadable: (line: string) => void,
+  ) {
+    this.fileBytes = contents.bytes;
+    this.lines = contents.lines;
+  }
+
+  static async open(path: string, onUnreadable: (line: string) => void = () => {}): Promise<FileClickSpool> {
+    await mkdir(dirname(path), { recursive: true });
+    await lock(path);
+    const file = await open(path, 'a+');
+    const existing = await readFile(path);
+    const complete = existing.lastIndexOf(NEWLINE) + 1;
+    if (complete < existing.length) await file.truncate(complete);
+    let lines = 0;
+    for (let at = existing.indexOf(NEWLINE); at !== -1 && at < complete; at = existing.indexOf(NEWLINE, at + 1)) lines++;
+    return new FileClickSpool(path, file, { bytes: complete, lines }, onUnreadable);
+  }
+
+  get size() {
+    return { clicks: this.lines, bytes: this.fileBytes - this.readOffset };
+  }
+
+  /** Lines that were not clicks and were skipped; say so, never stop on them. */
+  get skipped(): number {
+    return this.unreadable;
+  }
+
+  async append(clicks: readonly ClickRecord[]): Promise<void> {
+    if (clicks.length === 0) return;
+    let text = '';
+    for (const click of clicks) text += `${JSON.stringify(click)}\n`;
+    const bytes = Buffer.from(text);
+    await this.file.appendFile(bytes);
+    await this.file.datasync();
+    this.fileBytes += bytes.length;
+    this.lines += clicks.length;
+  }
+
+  async peek(max: number): Promise<ClickRecord[]> {
+    const clicks: ClickRecord[] = [];
+    this.peekedEnds = [];
+    let position = this.readOffset;
+    let chunkSize = READ_CHUNK;
+    reading: while (clicks.length < max && position < this.fileBytes) {
+      const length = Math.min(chunkSize, this.fileBytes - position);
+      const chunk = Buffer.alloc(length);
+      const { bytesRead } = await this.file.read(chunk, 0, length, position);
+      let start = 0;
+      let end = chunk.subarray(0, bytesRead).indexOf(NEWLINE);
+      if (end === -1) {
+        // Every append ends its lines, so this is a line longer than the chunk: read a bigger one.
+        if (length === this.fileBytes - position) break;
+        chunkSize *= 2;
+        continue;
+      }
+      while (end !== -1 && clicks.length < max) {
+        const line = chunk.toString('utf8', start, end);
+        const lineEnd = position + end + 1;
+        const click = parseClick(line);
+        if (click !== null) {
+          clicks.push(click);
+          this.peekedEnds.push(lineEnd);
+        } else if (clicks.length === 0) {
+          // Nothing peeked yet: step over it for good, so a bad line can never block the spool.
+          this.readOffset = lineEnd;
+          this.lines--;
+          this.unreadable++;
+          this.onUnreadable(line.slice(0, 200));
+        } else {
+          // Left for the next peek, where it leads and is stepped over.
+          break reading;
+        }
+        start = end + 1;
+        end = chunk.subarray(0, bytesRead).indexOf(NEWLINE, start);
+      }
+      position += start;
+    }
+    if (this.lines === 0) await this.reset();
+    return clicks;
+  }
+
+  async advance(count: number): Promise<void> {
+    if (count <= 0) return;
+    const end = this.peekedEnds[Math.min(count, this.peekedEnds.length) - 1];
+    if (end === undefined) return;
+    this.readOffset = end;
+    this.lines -= Math.min(count, this.peekedEnds.length);
+    this.peekedEnds = [];
+    if (this.lines === 0) await this.reset();
+  }
+
+  /** Releases the file and the lock; what is left is replayed by the next process to open it. */
+  async close(): Promise<void> {
+    await this.file.close();
+    await rm(`${this.path}.lock`, { force: true });
+  }
+
+  private async reset(): Promise<void> {
+    await this.file.truncate(0);
+    this.readOffset = 0;
+    this.fileBytes = 0;
+    this.peekedEnds = [];
+  }
+}
