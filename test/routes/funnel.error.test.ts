@@ -218,6 +218,11 @@ describe('GET /v1/clicks refusals', () => {
     ['cursor=not-a-cursor', 'invalid-cursor'],
     ['cursor=1-2-3', 'invalid-cursor'],
     ['cursor=%27%3BDROP', 'invalid-cursor'],
+    // Past what a stream id can hold: these reached Redis, which answered an error, and the gateway a 500.
+    ['cursor=18446744073709551616', 'invalid-cursor'],
+    ['cursor=99999999999999999999', 'invalid-cursor'],
+    ['cursor=0-18446744073709551616', 'invalid-cursor'],
+    ['cursor=18446744073709551615-18446744073709551615', 'invalid-cursor'],
     ['limit=0', undefined],
     ['limit=10001', undefined],
     ['limit=abc', undefined],
@@ -225,6 +230,13 @@ describe('GET /v1/clicks refusals', () => {
     ['from=nope', 'invalid-date'],
   ])('%s', async (query, type) => {
     await refused(() => send(`/v1/clicks?${query}`, { key }), 400, type);
+  });
+
+  it.each(['18446744073709551615', '18446744073709551615-18446744073709551614'])('cursor=%s, the largest ids there are: an empty last page', async (cursor) => {
+    const res = await send(`/v1/clicks?cursor=${cursor}`, { key });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+    expect(res.headers.get('link')).toBeNull();
   });
 });
 

@@ -11,7 +11,21 @@ const COLUMNS = [
   'clickId', 'at', 'kind', 'linkCode', 'noteId', 'campaignId', 'route', 'bot', 'deviceType', 'platform', 'os', 'osVersion',
   'browser', 'browserVersion', 'inApp', 'visitorId', 'ipPrefix', 'acceptLanguage', 'referrer', 'userAgent',
 ] as const;
-const CURSOR = /^\d{1,20}(?:-\d{1,20})?$/;
+const CURSOR = /^(\d{1,20})(?:-(\d{1,20}))?$/;
+const MAX_ID_PART = 2n ** 64n - 1n;
+
+/**
+ * A cursor is a click stream id, "ms-seq", each part an unsigned 64-bit number. The store reads on
+ * from just after it, so the very last id (nothing can follow it) is no cursor either: Redis would
+ * refuse both with an error, not an empty page.
+ */
+function isCursor(cursor: string): boolean {
+  const match = CURSOR.exec(cursor);
+  if (match === null) return false;
+  const ms = BigInt(match[1]!);
+  const seq = match[2] === undefined ? null : BigInt(match[2]);
+  return ms <= MAX_ID_PART && (seq === null || (seq <= MAX_ID_PART && !(ms === MAX_ID_PART && seq === MAX_ID_PART)));
+}
 
 function row(click: ClassifiedClick) {
   return Object.fromEntries(COLUMNS.map((column) => [column, column === 'at' ? new Date(click.at).toISOString() : click[column]]));
@@ -46,7 +60,7 @@ export function clickRoutes(store: AttributionStore, now: () => number): OpenAPI
   const routes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   routes.openapi(exportClicks, async (c) => {
     const { from, to, cursor, limit } = c.req.valid('query');
-    if (cursor !== undefined && !CURSOR.test(cursor)) throw invalid('invalid-cursor', 'cursor must be one this endpoint returned.', { field: 'cursor' });
+    if (cursor !== undefined && !isCursor(cursor)) throw invalid('invalid-cursor', 'cursor must be one this endpoint returned.', { field: 'cursor' });
     // Up to and including this very millisecond: an export taken right after a tap shows it.
     const range = parseStatsQuery({ from, to, interval: 'day' }, now() + 1);
     const page = await store.readClicks(c.get('merchant').id, range.fromMs, range.toMs, limit, cursor ?? null);
