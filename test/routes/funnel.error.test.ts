@@ -232,6 +232,13 @@ describe('GET /v1/clicks refusals', () => {
     await refused(() => send(`/v1/clicks?${query}`, { key }), 400, type);
   });
 
+  it.each(['to=1969-12-31', 'to=1970-01-01', 'from=0000-01-01&to=0000-01-02', 'to=0001-01-01T00:00:00Z'])('%s, a range before any tap: an empty page', async (query) => {
+    // These reached Redis as a stream range ending before 0, which it answers with an error: a 500.
+    const res = await send(`/v1/clicks?${query}`, { key });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+
   it.each(['18446744073709551615', '18446744073709551615-18446744073709551614'])('cursor=%s, the largest ids there are: an empty last page', async (cursor) => {
     const res = await send(`/v1/clicks?cursor=${cursor}`, { key });
     expect(res.status).toBe(200);

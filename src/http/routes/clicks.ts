@@ -63,7 +63,8 @@ export function clickRoutes(store: AttributionStore, now: () => number): OpenAPI
     if (cursor !== undefined && !isCursor(cursor)) throw invalid('invalid-cursor', 'cursor must be one this endpoint returned.', { field: 'cursor' });
     // Up to and including this very millisecond: an export taken right after a tap shows it.
     const range = parseStatsQuery({ from, to, interval: 'day' }, now() + 1);
-    const page = await store.readClicks(c.get('merchant').id, range.fromMs, range.toMs, limit, cursor ?? null);
+    // No tap is older than 1970, and a stream range ending before it is an error in Redis, not an empty one.
+    const page = range.toMs <= 0 ? { clicks: [], nextCursor: null } : await store.readClicks(c.get('merchant').id, range.fromMs, range.toMs, limit, cursor ?? null);
     const csv = (c.req.header('accept') ?? '').includes('text/csv');
     const body = csv
       ? [COLUMNS.join(','), ...page.clicks.map((click) => Object.entries(row(click)).map(([column, value]) => csvField(column, value)).join(','))].join('\r\n') + '\r\n'
