@@ -15,9 +15,12 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/config ./config
+# The click spool (HANGLINK_CLICK_SPOOL): mount a volume here per container so a crash's clicks are replayed.
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME /app/data
 USER node
 EXPOSE 8787
-# SIGTERM drains: stop accepting, finish requests, write every buffered click, exit 0.
+# SIGTERM drains: stop accepting, finish requests, write every buffered and spooled click, exit 0.
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=2s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8787)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "dist/runtime/node.js"]

@@ -8,7 +8,7 @@ const ADMIN = 'sigkill-admin-token-0123456789';
 const FLUSH_MS = 50;
 
 // Real outages take seconds, and the machine may be busy with the rest of the suite.
-describe('a gateway killed with SIGKILL while Redis is down', { timeout: 60_000 }, () => {
+describe('a gateway stopped or killed while Redis is down', { timeout: 60_000 }, () => {
   let redis: OwnRedis;
   const running: RunningEntry[] = [];
   const start = (spoolFile: string) => {
@@ -79,6 +79,20 @@ describe('a gateway killed with SIGKILL while Redis is down', { timeout: 60_000 
     // One flush tick later everything is on disk; the kill comes after that.
     await eventually('every click to reach the spool', async () => (await readiness(base)).clicks.buffered === 0);
     await kill(entry);
+
+    const ids = await replay(spoolFile, merchantId);
+    expect(ids).toHaveLength(served);
+    expect(new Set(ids).size).toBe(served);
+  });
+
+  it('on SIGTERM while Redis is still away, leaves the clicks in the spool, exits 0, and the next start writes them', async () => {
+    const spoolFile = tempSpoolFile();
+    const { entry, merchantId, load } = await tapThroughAnOutage(spoolFile);
+    await load.stop();
+    const served = load.statuses.get(302) ?? 0;
+    entry.child.kill('SIGTERM');
+    expect(await exitCode(entry.child)).toBe(0);
+    expect(entry.output()).toMatch(/Redis did not take \d+ clicks; they stay in/);
 
     const ids = await replay(spoolFile, merchantId);
     expect(ids).toHaveLength(served);
