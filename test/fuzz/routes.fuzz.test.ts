@@ -284,7 +284,12 @@ const jsonish: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 const id = fc.stringMatching(/^[A-Za-z0-9._:-]{1,20}$/);
-const futureIso = fc.integer({ min: 1, max: 300 }).map((days) => new Date(Date.now() + days * 86_400_000).toISOString());
+/** Any instant a four-digit year can name: the edges of the calendar are where arithmetic on times breaks. */
+const anyTime = fc.date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true });
+const futureIso = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 300 }).map((days) => new Date(Date.now() + days * 86_400_000).toISOString()) },
+  { weight: 1, arbitrary: anyTime.map((d) => d.toISOString()) },
+);
 const itemUrl = fc.oneof(
   fc.constantFrom(ITEM, 'https://detail.tmall.com/item.htm?id=7', 'https://item.taobao.com/a?b=c#d', 'https://m.tmall.com/'),
   fc.nat(1e9).map((n) => `${ITEM.slice(0, -3)}${n}`),
@@ -390,8 +395,13 @@ function queryString(fields: Record<string, fc.Arbitrary<string>>): fc.Arbitrary
       })
       .join('&'),
   );
+  // Each known field at most once: the shape a real client sends, so the values get past the shape checks.
+  const record = fc
+    .record(fields, { requiredKeys: [] })
+    .map((values) => Object.entries(values).map(([name, value]) => `${name}=${encodeURIComponent((value ?? '').replace(/[\ud800-\udfff]/g, '?'))}`).join('&'));
   return fc.oneof(
     { weight: 2, arbitrary: fc.constant('') },
+    { weight: names.length === 0 ? 0 : 4, arbitrary: record.map((q) => (q === '' ? '' : `?${q}`)) },
     { weight: 6, arbitrary: encoded.map((q) => (q === '' ? '' : `?${q}`)) },
     { weight: 1, arbitrary: fc.webQueryParameters().map((q) => `?${q}`) },
     { weight: 1, arbitrary: fc.constantFrom('?', '??', '?&&', '?=', '?a', '?%zz=1', '?limit=1&limit=2', `?q=${'q'.repeat(20_000)}`, '?#frag') },
@@ -681,7 +691,7 @@ const FAMILIES: Family[] = [
           amount,
           currency: fc.constantFrom('CNY', 'USD'),
           newCustomer: fc.boolean(),
-          occurredAt: fc.constantFrom(new Date().toISOString(), '2020-01-01T00:00:00Z'),
+          occurredAt: fc.oneof(fc.constantFrom(new Date().toISOString(), '2020-01-01T00:00:00Z'), anyTime.map((d) => d.toISOString())),
         },
         { requiredKeys: ['clickId', 'orderId', 'amount', 'currency'] },
       );
@@ -706,7 +716,7 @@ const FAMILIES: Family[] = [
         fc.oneof(fc.constantFrom(...world.campaigns), id, segment).map((c) => `/v1/campaigns/${c}/spend`),
         bodies(
           fc.record(
-            { amount, currency: fc.constantFrom('CNY', 'USD'), date: fc.constantFrom('2026-01-01', '2025-02-29', '2026-06-11', new Date().toISOString().slice(0, 10)) },
+            { amount, currency: fc.constantFrom('CNY', 'USD'), date: fc.oneof(fc.constantFrom('2026-01-01', '2025-02-29', '2024-02-29', new Date().toISOString().slice(0, 10)), anyTime.map((d) => d.toISOString().slice(0, 10))) },
             { requiredKeys: ['amount', 'currency'] },
           ),
           { hugeBytes: 64 * 1024 },
@@ -717,8 +727,11 @@ const FAMILIES: Family[] = [
     name: 'GET /v1/stats and /v1/clicks',
     runs: 1000,
     arbitrary: () => {
+      // Any instant as a date or a date-time, a few usual ones, and the odd non-date.
       const instant = fc.oneof(
         fc.constantFrom('2026-01-01', '2026-01-01T00:00:00Z', new Date(Date.now() - 86_400_000).toISOString(), '1970-01-01', '9999-12-31', '0', '-1'),
+        anyTime.map((d) => d.toISOString()),
+        anyTime.map((d) => d.toISOString().slice(0, 10)),
         fc.integer({ min: -1e15, max: 1e15 }).map(String),
         text,
       );
@@ -743,8 +756,14 @@ const FAMILIES: Family[] = [
             queryString({
               from: instant,
               to: instant,
-              cursor: fc.oneof(fc.stringMatching(/^\d{1,21}(-\d{1,21})?$/), text),
-              limit: fc.oneof(fc.integer({ min: -2, max: 20_000 }).map(String), text),
+              // Stream ids are two unsigned 64-bit numbers: try their edges too.
+              cursor: fc.oneof(
+                fc.stringMatching(/^\d{1,21}(-\d{1,21})?$/),
+                fc.tuple(fc.bigInt({ min: 0n, max: 2n ** 65n }), fc.option(fc.bigInt({ min: 0n, max: 2n ** 65n }))).map(([ms, seq]) => (seq === null ? `${ms}` : `${ms}-${seq}`)),
+                fc.constantFrom('0', '0-0', '18446744073709551615', '18446744073709551616', '18446744073709551615-18446744073709551615', '1-18446744073709551616'),
+                text,
+              ),
+              limit: fc.oneof(fc.integer({ min: 1, max: 50 }).map(String), fc.integer({ min: -2, max: 20_000 }).map(String), text),
             }),
           ),
           fc.constant(undefined),
