@@ -74,12 +74,20 @@ export function ipPrefix(ip: string | undefined): string {
   return '';
 }
 
+// Records are built field by field: in V8 a spread followed by more properties ({ ...a, b }) costs
+// microseconds per object, which on the redirect path is a tenth of a tap.
 export function clickRecord(
   base: Pick<ClickRecord, 'clickId' | 'linkCode' | 'merchantId' | 'noteId' | 'campaignId' | 'at' | 'route'>,
   facts: ClickFacts,
 ): ClickRecord {
   return {
-    ...base,
+    clickId: base.clickId,
+    linkCode: base.linkCode,
+    merchantId: base.merchantId,
+    noteId: base.noteId,
+    campaignId: base.campaignId,
+    at: base.at,
+    route: base.route,
     userAgent: clean(facts.userAgent, LIMITS.userAgent),
     referrer: clean(facts.referrer, LIMITS.referrer),
     acceptLanguage: clean(facts.acceptLanguage, LIMITS.acceptLanguage),
@@ -126,7 +134,17 @@ export function visitorId(ipPrefix: string, userAgent: string): string {
 
 export function enrichClick(click: ClickRecord, ua: UserAgentInfo): StoredClick {
   return {
-    ...click,
+    clickId: click.clickId,
+    linkCode: click.linkCode,
+    merchantId: click.merchantId,
+    noteId: click.noteId,
+    campaignId: click.campaignId,
+    at: click.at,
+    userAgent: click.userAgent,
+    referrer: click.referrer,
+    acceptLanguage: click.acceptLanguage,
+    ipPrefix: click.ipPrefix,
+    route: click.route,
     visitorId: visitorId(click.ipPrefix, click.userAgent),
     bot: ua.bot,
     deviceType: ua.deviceType,

@@ -34,7 +34,17 @@ export function withFastTaps(
       };
       const location = plainTap(queryAt === -1 ? url.slice(1) : url.slice(1, queryAt), tap);
       if (location !== null) {
-        response.writeHead(302, { ...REDIRECT_HEADERS, location, 'content-length': '0' });
+        // A flat list is node:http's cheapest form of headers (and a spread plus more keys is slow in V8).
+        response.writeHead(302, [
+          'cache-control',
+          REDIRECT_HEADERS['cache-control'],
+          'referrer-policy',
+          REDIRECT_HEADERS['referrer-policy'],
+          'location',
+          location,
+          'content-length',
+          '0',
+        ]);
         response.end();
         return;
       }
