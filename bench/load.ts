@@ -11,7 +11,9 @@ import { cpuSeconds, hostBusySeconds, runQueueWaitSeconds } from './procs.js';
 
 export interface LoadSpec {
   url: string;
+  /** Every connection goes round these, each from the first; or, with `requestsFor`, round its own. */
   requests: Request[];
+  requestsFor?: (connection: number, connections: number) => Request[];
   connections: number;
   durationSec: number;
   /** The server's pid, to measure its CPU share. */
@@ -31,9 +33,10 @@ export interface LoadRun {
   /** Requests sent that got no answer: the server may have handled them uncounted. */
   unanswered: number;
   latencies: Float64Array;
-  /** CPU use in % of one core while the load ran: this process, the server, and everything else on the host. */
+  /** CPU use in % of one core while the load ran: this process, the server, our helpers (Redis), and everything else on the host. */
   loadgenCpuPct: number;
   serverCpuPct: number | null;
+  helperCpuPct: number | null;
   otherCpuPct: number | null;
   /** % of the time the server's main thread was ready to run but had no CPU: core contention. */
   serverWaitPct: number | null;
@@ -43,6 +46,7 @@ export interface LoadRun {
 interface Client {
   reqsMade: number;
   responseMax?: number;
+  setRequests(requests: Request[]): void;
 }
 
 function cpuSample(spec: LoadSpec) {
@@ -82,7 +86,11 @@ export function runLoad(spec: LoadSpec): Promise<LoadRun> {
         timeout: 10,
         // A backstop only: the drain below normally ends the run long before.
         duration: spec.durationSec + 30,
-        setupClient: (client: Client) => clients.push(client),
+        setupClient: (client: Client) => {
+          clients.push(client);
+          // Called as each connection is made, before its first request: each gets its own round.
+          if (spec.requestsFor !== undefined) client.setRequests(spec.requestsFor(clients.length - 1, spec.connections));
+        },
       },
       (error, result) => {
         clearTimeout(drain);
@@ -107,6 +115,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadRun> {
           latencies: latencies.subarray(0, n),
           loadgenCpuPct: loadgen,
           serverCpuPct: server,
+          helperCpuPct: (spec.helperPids ?? []).length === 0 ? null : helpers,
           serverWaitPct: pct(first.serverWait, end.serverWait),
           otherCpuPct: host === null || server === null || helpers === null ? null : Math.max(0, host - loadgen - server - helpers),
         });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { summarise } from './cpuprofile-top.js';
 import { runLoad } from './load.js';
 import { killAllSync, setUpPinning, stopAll, stopChild } from './procs.js';
-import { setUpMerchant, startGateway, startRedis, TAP_HEADERS } from './targets.js';
+import { tapsFor } from './taps.js';
+import { setUpMerchant, startGateway, startRedis } from './targets.js';
 
 const dir = process.env.BENCH_PROF_DIR ?? '/tmp/prof';
 const durationSec = Number(process.env.BENCH_DURATION ?? 10);
@@ -21,11 +22,12 @@ async function main(): Promise<void> {
   const redis = await startRedis(pinning.enabled ? 1 : null);
   const gateway = await startGateway(redis.url, pinning.enabled ? 0 : null, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   const merchant = await setUpMerchant(gateway.url, 1000);
-  const requests = merchant.codes.map((code) => ({ method: 'GET', path: `/${code}`, headers: TAP_HEADERS }));
-  const load = (seconds: number) => runLoad({ url: gateway.url, requests, connections, durationSec: seconds, serverPid: gateway.child.pid, helperPids: [redis.child.pid] });
+  const requestsFor = (connection: number, count: number) => tapsFor(merchant.codes, connection, count);
+  const load = (seconds: number) =>
+    runLoad({ url: gateway.url, requests: [], requestsFor, connections, durationSec: seconds, serverPid: gateway.child.pid, helperPids: [redis.child.pid] });
   await load(2); // warm-up, in the profile too, but short
   const run = await load(durationSec);
-  console.log(`profile: ${run.rps.toFixed(0)} req/s, server CPU ${run.serverCpuPct?.toFixed(0)}%`);
+  console.log(`profile: ${run.rps.toFixed(0)} req/s, server CPU ${run.serverCpuPct?.toFixed(0)}%, Redis CPU ${run.helperCpuPct?.toFixed(0)}%`);
   const startedStop = Date.now();
   await stopChild(gateway.child, 25_000);
   const newest = readdirSync(dir)

@@ -27,10 +27,11 @@ export interface Summary {
   peakRssMb: number | null;
   serverCpuPct: number | null;
   loadgenCpuPct: number;
+  redisCpuPct: number | null;
   otherCpuPct: number | null;
   serverWaitPct: number | null;
   ratio: number | null;
-  perRound: { rps: number; completed: number; elapsedMs: number; p50: number; p99: number; p999: number; statusCounts: Record<string, number>; socketErrors: number; serverCpuPct: number | null; loadgenCpuPct: number; otherCpuPct: number | null; serverWaitPct: number | null; unanswered: number }[];
+  perRound: { rps: number; completed: number; elapsedMs: number; p50: number; p99: number; p999: number; statusCounts: Record<string, number>; socketErrors: number; serverCpuPct: number | null; loadgenCpuPct: number; redisCpuPct: number | null; otherCpuPct: number | null; serverWaitPct: number | null; unanswered: number }[];
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -41,6 +42,7 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
   const known = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
   const serverCpu = known(row.runs.map((r) => r.serverCpuPct));
   const otherCpu = known(row.runs.map((r) => r.otherCpuPct));
+  const redisCpu = known(row.runs.map((r) => r.helperCpuPct));
   const serverWait = known(row.runs.map((r) => r.serverWaitPct));
   return {
     target: row.target,
@@ -57,6 +59,7 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
     peakRssMb: row.peakRssMb,
     serverCpuPct: serverCpu.length === 0 ? null : mean(serverCpu),
     loadgenCpuPct: mean(row.runs.map((r) => r.loadgenCpuPct)),
+    redisCpuPct: redisCpu.length === 0 ? null : mean(redisCpu),
     otherCpuPct: otherCpu.length === 0 ? null : mean(otherCpu),
     serverWaitPct: serverWait.length === 0 ? null : mean(serverWait),
     ratio: baselineRps === null ? null : mean(rps) / baselineRps,
@@ -73,6 +76,7 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
         socketErrors: r.socketErrors,
         serverCpuPct: r.serverCpuPct,
         loadgenCpuPct: r.loadgenCpuPct,
+        redisCpuPct: r.helperCpuPct,
         otherCpuPct: r.otherCpuPct,
         serverWaitPct: r.serverWaitPct,
         unanswered: r.unanswered,
@@ -85,10 +89,10 @@ const f = (x: number | null, digits: number) => (x === null || Number.isNaN(x) ?
 
 /**
  * CPU columns are % of one core while the load ran: server (all its threads), the time its main
- * thread waited for a CPU, load generator, and anything else on the host.
+ * thread waited for a CPU, load generator, the bench's Redis, and anything else on the host.
  */
 export function table(summaries: Summary[]): string {
-  const head = ['target', 'req/s mean', 'min–max', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'vs base', 'peak RSS MB', 'srv CPU%', 'srv wait%', 'lg CPU%', 'other CPU%'];
+  const head = ['target', 'req/s mean', 'min–max', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'vs base', 'peak RSS MB', 'srv CPU%', 'srv wait%', 'lg CPU%', 'redis CPU%', 'other CPU%'];
   const rows = summaries.map((s) => [
     s.note === undefined ? s.target : `${s.target} (${s.note})`,
     f(s.rpsMean, 0),
@@ -102,6 +106,7 @@ export function table(summaries: Summary[]): string {
     f(s.serverCpuPct, 0),
     f(s.serverWaitPct, 0),
     f(s.loadgenCpuPct, 0),
+    f(s.redisCpuPct, 0),
     f(s.otherCpuPct, 0),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

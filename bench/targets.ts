@@ -10,7 +10,7 @@ export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 export const SIGNING_KEYS = 'bench:bench-signing-secret-0123456789';
 const root = new URL('..', import.meta.url);
 
-/** What a shopper's phone sends, the same to both targets. */
+/** What a shopper's phone sends (the merchant API runs and quick checks; the tap rounds use taps.ts). */
 export const TAP_HEADERS = {
   'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
   'accept-language': 'zh-CN,zh;q=0.9',
@@ -52,6 +52,8 @@ export async function startGateway(redisUrl: string, cpu: number | null, nodeFla
     HANGLINK_ADMIN_TOKEN: ADMIN_TOKEN,
     HANGLINK_SIGNING_KEYS: SIGNING_KEYS,
     HANGLINK_PUBLIC_URL: url,
+    // The taps carry X-Forwarded-For (bench/taps.ts), as behind a load balancer: visitors differ by network.
+    HANGLINK_TRUST_PROXY: 'true',
     // Its own spool, outside the repo: the bench's gateways must not share one or leave one behind.
     HANGLINK_CLICK_SPOOL: join(mkdtempSync(join(tmpdir(), 'hanglink-bench-spool-')), 'clicks.spool'),
     // The merchant API rate limit (600 a minute by default) would turn the API runs into a 429 bench.
@@ -111,9 +113,13 @@ export async function waitForFlush(gatewayUrl: string, timeoutMs: number): Promi
 /**
  * Clicks in Redis for these links: entries in the merchant's click stream (one per tap written),
  * and the per-link counters' sum. `classified`: stream entries carry a `kind`, so the counters
- * count only billable taps (unique and repeat) and can be lower than the stream.
+ * count only billable taps (unique and repeat) and can be lower than the stream; `kinds` counts
+ * the kinds among the last `sampled` entries.
  */
-export async function countClicks(redisUrl: string, merchant: Merchant): Promise<{ stream: number; counters: number; classified: boolean }> {
+export async function countClicks(
+  redisUrl: string,
+  merchant: Merchant,
+): Promise<{ stream: number; counters: number; classified: boolean; sampled: number; kinds: Record<string, number> }> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   try {
     let counters = 0;
@@ -122,9 +128,13 @@ export async function countClicks(redisUrl: string, merchant: Merchant): Promise
       for (const value of values) counters += Number(value ?? 0);
     }
     const streamKey = `hl:clicks:${merchant.id}`;
-    const first = await redis.xrange(streamKey, '-', '+', 'COUNT', 1);
-    const classified = first[0]?.[1].includes('kind') ?? false;
-    return { stream: await redis.xlen(streamKey), counters, classified };
+    const last = await redis.xrevrange(streamKey, '+', '-', 'COUNT', 5000);
+    const kinds: Record<string, number> = {};
+    for (const [, fields] of last) {
+      const at = fields.indexOf('kind');
+      if (at !== -1) kinds[fields[at + 1] as string] = (kinds[fields[at + 1] as string] ?? 0) + 1;
+    }
+    return { stream: await redis.xlen(streamKey), counters, classified: Object.keys(kinds).length > 0, sampled: last.length, kinds };
   } finally {
     redis.disconnect();
   }
