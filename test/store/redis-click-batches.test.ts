@@ -113,6 +113,15 @@ describe('redis click batches', () => {
     expect(await everything(redis.store, redis.readClicks, clicks)).toEqual(before);
   });
 
+  it('writes a click whose fields hold the batch separator with "?" in its place, every other field intact', async () => {
+    const redis = redisStore();
+    const [plain, odd] = mixedClicks(2, 5) as [StoredClick, StoredClick];
+    const strange = { ...odd, referrer: 'https://a.example/\x1fb', acceptLanguage: '\x1f' };
+    await redis.store.writeClicks([plain, strange]);
+    const written = await redis.readClicks(plain.merchantId === strange.merchantId ? plain.merchantId : strange.merchantId);
+    expect(written.find((c) => c.clickId === strange.clickId)).toMatchObject({ ...strange, referrer: 'https://a.example/?b', acceptLanguage: '?' });
+  });
+
   it('reads a click marker left as a hash by the earlier layout, and does not write that click again', async () => {
     const redis = redisStore();
     const [click] = mixedClicks(1, 3) as [StoredClick];

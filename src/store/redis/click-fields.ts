@@ -38,6 +38,12 @@ export const LINK_ARGS = ['merchant', 'linkCode', 'noteId', 'campaignId', 'total
 export const CLICK_ARGS = ['marker', 'seen', 'flood', 'link', 'agent'] as const;
 export const CLICK_STRIDE = CLICK_ARGS.length + TAP_FIELDS.length;
 
+/**
+ * Joins a batch's arguments into the one the script splits. A control character: headers reach
+ * the store cleaned to printable ASCII, ids are printable by their patterns, the marker head is JSON.
+ */
+export const CLICK_SEPARATOR = '\x1f';
+
 /** The click marker's JSON up to its `at` value, which the script appends (with the closing brace). */
 function markerHead(click: StoredClick): string {
   const origin: Omit<ClickOrigin, 'at'> = { merchantId: click.merchantId, linkCode: click.linkCode, noteId: click.noteId, campaignId: click.campaignId };
@@ -71,8 +77,20 @@ export function parseLegacyMarker(hash: Record<string, string>): ClickOrigin | n
 
 const HOUR_MS = 3_600_000;
 
-/** The script arguments for one batch of clicks, in order (see the layout above). */
-export function clickBatchArgs(clicks: readonly StoredClick[], keys: RedisKeys): string[] {
+/**
+ * One batch of clicks as the script's argument: the layout above, joined by CLICK_SEPARATOR. A value
+ * that holds the separator anyway (nothing the gateway lets through) has it replaced by '?', as the
+ * gateway replaces other unprintable characters, rather than shifting every field after it.
+ */
+export function clickBatchArgs(clicks: readonly StoredClick[], keys: RedisKeys): string {
+  const args = clickBatchParts(clicks, keys);
+  for (const arg of args) {
+    if (arg.includes(CLICK_SEPARATOR)) return args.map((part) => part.replaceAll(CLICK_SEPARATOR, '?')).join(CLICK_SEPARATOR);
+  }
+  return args.join(CLICK_SEPARATOR);
+}
+
+function clickBatchParts(clicks: readonly StoredClick[], keys: RedisKeys): string[] {
   const merchants = new Map<string, number>();
   const links = new Map<string, number>();
   const agents = new Map<string, number>();

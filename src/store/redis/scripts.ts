@@ -1,7 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { type ClickPolicy, COUNTERS_BY_KIND } from '../../domain/click.js';
 import { groupsOf } from '../groups.js';
-import { AGENT_FIELDS, CLICK_ARGS, CLICK_STRIDE, LINK_ARGS, LINK_FIELDS, MERCHANT_ARGS, MERCHANT_STRIDE, TAP_FIELDS } from './click-fields.js';
+import { AGENT_FIELDS, CLICK_ARGS, CLICK_SEPARATOR, CLICK_STRIDE, LINK_ARGS, LINK_FIELDS, MERCHANT_ARGS, MERCHANT_STRIDE, TAP_FIELDS } from './click-fields.js';
 
 /**
  * The Lua scripts behind the writes that must be all-or-nothing. Names carry the project and a
@@ -34,8 +34,9 @@ return {'created'}
 // Writes a batch of clicks in order and counts them; mirrors classifyClick in src/domain/click.ts
 // (the store contract suite holds both stores to the same results).
 // ARGV: marker TTL s, repeat window ms, flood limit, then the batch as clickBatchArgs lays it out
-// (click-fields.ts): what the batch's clicks share once, then a fixed stride per click. Keys travel
-// as arguments, so this script cannot run on Redis Cluster.
+// (click-fields.ts): what the batch's clicks share once, then a fixed stride per click, all in one
+// argument joined by CLICK_SEPARATOR (thousands of separate arguments cost the client more than
+// the split costs the script). Keys travel in it, so this script cannot run on Redis Cluster.
 // Per click: SET marker NX EX (the marker is the click's origin, and doubles as the "already
 // written" flag, so a retried batch changes nothing), INCR flood, GET/SET seen, XADD. Counts are
 // summed per link, then per counter hash, and written once each at the end with the link totals
@@ -44,7 +45,7 @@ return {'created'}
 function argOf(names: readonly string[], base: string, name: string, offset = 0): string {
   const at = names.indexOf(name);
   if (at === -1) throw new Error(`click layout: no argument "${name}"`);
-  return `ARGV[${base} + ${offset + at + 1}]`;
+  return `A[${base} + ${offset + at + 1}]`;
 }
 const merchantArg = (name: (typeof MERCHANT_ARGS)[number]) => argOf(MERCHANT_ARGS, 'm', name);
 const linkArg = (name: (typeof LINK_ARGS)[number]) => argOf(LINK_ARGS, 'l', name);
@@ -55,6 +56,7 @@ const agentArg = (name: (typeof AGENT_FIELDS)[number]) => argOf(AGENT_FIELDS, 'a
 const linkField = (name: string) =>
   (LINK_ARGS as readonly string[]).includes(name) ? argOf(LINK_ARGS, 'l', name) : argOf(MERCHANT_ARGS, 'm', name);
 const lua = (text: string) => `'${text}'`;
+const luaByte = (char: string) => `\\${char.charCodeAt(0)}`;
 
 const streamEntry = [
   "'kind', kind",
@@ -74,13 +76,21 @@ const counterNames = [...new Set(Object.values(COUNTERS_BY_KIND).flat())];
 const WRITE_CLICKS_LUA = `
 local ttl, window, floodLimit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local seenTtl = window + 60000
--- ARGV[x + 1] is the first argument of the merchant, link, agent or click that starts at x.
-local merchantsAt = 6
-local linksAt = merchantsAt + tonumber(ARGV[4]) * ${MERCHANT_STRIDE}
-local agentsAt = linksAt + tonumber(ARGV[5]) * ${LINK_ARGS.length}
-local clicksAt = agentsAt + tonumber(ARGV[6]) * ${AGENT_FIELDS.length}
+local A, n, batch, from, find, sub = {}, 0, ARGV[4], 1, string.find, string.sub
+while true do
+  local to = find(batch, '${luaByte(CLICK_SEPARATOR)}', from, true)
+  n = n + 1
+  if not to then A[n] = sub(batch, from); break end
+  A[n] = sub(batch, from, to - 1)
+  from = to + 1
+end
+-- A[x + 1] is the first argument of the merchant, link, agent or click that starts at x.
+local merchantsAt = 3
+local linksAt = merchantsAt + tonumber(A[1]) * ${MERCHANT_STRIDE}
+local agentsAt = linksAt + tonumber(A[2]) * ${LINK_ARGS.length}
+local clicksAt = agentsAt + tonumber(A[3]) * ${AGENT_FIELDS.length}
 local tallies, links = {}, {}
-for c = clicksAt, #ARGV - 1, ${CLICK_STRIDE} do
+for c = clicksAt, n - 1, ${CLICK_STRIDE} do
   local l = linksAt + tonumber(${clickArg('link')}) * ${LINK_ARGS.length}
   local at = ${tapArg('at')}
   if redis.call('SET', ${clickArg('marker')}, ${linkArg('markerHead')} .. at .. '}', 'NX', 'EX', ttl) then
@@ -145,7 +155,7 @@ ${groupIds
     ([type, id], i) => `  local ${type} = ${id}
   count(counters .. '${type}:' .. ${type} .. hour, tally)
   count(counters .. '${type}:' .. ${type} .. day, tally)
-  member(ARGV[m + ${MERCHANT_ARGS.length + i + 1}], ${type})`,
+  member(A[m + ${MERCHANT_ARGS.length + i + 1}], ${type})`,
   )
   .join('\n')}
 end
@@ -205,7 +215,7 @@ type ScriptedClient = Redis & {
   [REFUND_ORDER](numberOfKeys: number, ...keysThenArgs: string[]): Promise<['refunded' | 'exceeds-remaining', number]>;
 };
 type ScriptedPipeline = ChainableCommander & {
-  [WRITE_CLICKS](numberOfKeys: number, args: readonly string[]): ScriptedPipeline;
+  [WRITE_CLICKS](numberOfKeys: number, ...args: string[]): ScriptedPipeline;
 };
 
 export function defineScripts(redis: Redis) {
@@ -230,12 +240,9 @@ export function defineScripts(redis: Redis) {
         amountMinor === null ? '' : String(amountMinor),
         newCustomer ? '1' : '0',
       ),
-    /** Queues one batch's click write on a pipeline; `batch` is laid out by clickBatchArgs (click-fields.ts). */
-    queueClicksWrite: (pipeline: ChainableCommander, policy: ClickPolicy, ttlSeconds: number, batch: readonly string[]) => {
-      // One array argument: the client flattens it, where spreading thousands of arguments would not scale.
-      const args = [String(ttlSeconds), String(policy.repeatWindowMs), String(policy.floodLimitPerMinute)];
-      for (const arg of batch) args.push(arg);
-      (pipeline as ScriptedPipeline)[WRITE_CLICKS](0, args);
+    /** Queues one batch's click write on a pipeline; `batch` is clickBatchArgs' one string (click-fields.ts). */
+    queueClicksWrite: (pipeline: ChainableCommander, policy: ClickPolicy, ttlSeconds: number, batch: string) => {
+      (pipeline as ScriptedPipeline)[WRITE_CLICKS](0, String(ttlSeconds), String(policy.repeatWindowMs), String(policy.floodLimitPerMinute), batch);
     },
   };
 }
