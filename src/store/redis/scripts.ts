@@ -68,10 +68,16 @@ const streamEntry = [
 const groupIds = groupsOf({ merchantId: 'merchantId', linkCode: 'linkCode', noteId: 'noteId', campaignId: 'campaignId' }).map(
   ([type, field]) => [type, linkField(field)] as const,
 );
-const countersOf = Object.entries(COUNTERS_BY_KIND)
-  .map(([kind, names]) => `[${lua(kind)}] = { ${names.map(lua).join(', ')} }`)
-  .join(', ');
 const counterNames = [...new Set(Object.values(COUNTERS_BY_KIND).flat())];
+// Per counter, what a link's tally of kinds adds to it: the kinds COUNTERS_BY_KIND counts there.
+const addends = counterNames
+  .map((name) =>
+    Object.entries(COUNTERS_BY_KIND)
+      .filter(([, names]) => names.includes(name))
+      .map(([kind]) => `tally[${lua(kind)}]`)
+      .join(' + '),
+  )
+  .join(', ');
 
 const WRITE_CLICKS_LUA = `
 local ttl, window, floodLimit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -127,45 +133,48 @@ for c = clicksAt, n - 1, ${CLICK_STRIDE} do
   end
 end
 
-local countersOf = { ${countersOf} }
-local sums, hashes = {}, {}
-local function count(hash, tally)
-  local sum = sums[hash]
-  if not sum then sum = {}; sums[hash] = sum; hashes[#hashes + 1] = hash end
-  for kind, n in pairs(tally) do
-    if n > 0 then
-      for _, name in ipairs(countersOf[kind]) do sum[name] = (sum[name] or 0) + n end
-    end
+-- Counts per merchant (and hour), group type and group id, as arrays in the order of names: a link
+-- adds to its groups by id, and counter keys are built once per group rather than once per link.
+local names = { ${counterNames.map(lua).join(', ')} }
+local groups, merchants = {}, {}
+local function add(byId, id, counts)
+  local sum = byId[id]
+  if not sum then
+    sum = { ${counterNames.map(() => '0').join(', ')} }
+    byId[id] = sum
+    byId[#byId + 1] = id
   end
-end
-local members, sets = {}, {}
-local function member(set, id)
-  local known = members[set]
-  if not known then known = {}; members[set] = known; sets[#sets + 1] = set end
-  if not known[id] then known[id] = true; known[#known + 1] = id end
+  for i = 1, ${counterNames.length} do sum[i] = sum[i] + counts[i] end
 end
 for _, l in ipairs(links) do
   local tally = tallies[l]
-  local m = merchantsAt + tonumber(${linkArg('merchant')}) * ${MERCHANT_STRIDE}
   local billable = tally.unique + tally['repeat']
   if billable > 0 then redis.call('INCRBY', ${linkArg('total')}, billable) end
-  local counters, hour, day = ${merchantArg('countersOf')}, ':' .. ${merchantArg('hourBucket')}, ':' .. ${merchantArg('dayBucket')}
-${groupIds
-  .map(
-    ([type, id], i) => `  local ${type} = ${id}
-  count(counters .. '${type}:' .. ${type} .. hour, tally)
-  count(counters .. '${type}:' .. ${type} .. day, tally)
-  member(A[m + ${MERCHANT_ARGS.length + i + 1}], ${type})`,
-  )
-  .join('\n')}
+  local m = merchantsAt + tonumber(${linkArg('merchant')}) * ${MERCHANT_STRIDE}
+  local byType = groups[m]
+  if not byType then byType = { ${groupIds.map(() => '{}').join(', ')} }; groups[m] = byType; merchants[#merchants + 1] = m end
+  local counts = { ${addends} }
+${groupIds.map(([, id], i) => `  add(byType[${i + 1}], ${id}, counts)`).join('\n')}
 end
-for _, hash in ipairs(hashes) do
-  local sum = sums[hash]
-  for _, name in ipairs({ ${counterNames.map(lua).join(', ')} }) do
-    if sum[name] then redis.call('HINCRBY', hash, name, sum[name]) end
+local types = { ${groupIds.map(([type]) => lua(type)).join(', ')} }
+for _, m in ipairs(merchants) do
+  local byType = groups[m]
+  local hour, day = ':' .. ${merchantArg('hourBucket')}, ':' .. ${merchantArg('dayBucket')}
+  for t = 1, ${groupIds.length} do
+    local byId, head = byType[t], ${merchantArg('countersOf')} .. types[t] .. ':'
+    for _, id in ipairs(byId) do
+      local sum, hourly, daily = byId[id], head .. id .. hour, head .. id .. day
+      for i = 1, ${counterNames.length} do
+        if sum[i] > 0 then
+          redis.call('HINCRBY', hourly, names[i], sum[i])
+          redis.call('HINCRBY', daily, names[i], sum[i])
+        end
+      end
+    end
+    -- The ids are the array part of byId (the counts are under the ids as string keys).
+    redis.call('SADD', A[m + ${MERCHANT_ARGS.length} + t], unpack(byId))
   end
 end
-for _, set in ipairs(sets) do redis.call('SADD', set, unpack(members[set])) end
 return 1
 `;
 
