@@ -83,65 +83,103 @@ const HOUR_MS = 3_600_000;
  * gateway replaces other unprintable characters, rather than shifting every field after it.
  */
 export function clickBatchArgs(clicks: readonly StoredClick[], keys: RedisKeys): string {
-  const args = clickBatchParts(clicks, keys);
-  for (const arg of args) {
-    if (arg.includes(CLICK_SEPARATOR)) return args.map((part) => part.replaceAll(CLICK_SEPARATOR, '?')).join(CLICK_SEPARATOR);
+  const parts = clickBatchParts(clicks, keys);
+  if (parts.some((part) => part.some((arg) => arg.includes(CLICK_SEPARATOR)))) {
+    return parts.flat().map((arg) => arg.replaceAll(CLICK_SEPARATOR, '?')).join(CLICK_SEPARATOR);
   }
-  return args.join(CLICK_SEPARATOR);
+  return parts.map((part) => part.join(CLICK_SEPARATOR)).join(CLICK_SEPARATOR);
 }
 
-function clickBatchParts(clicks: readonly StoredClick[], keys: RedisKeys): string[] {
+const sameLink = (a: StoredClick, b: StoredClick) => a.noteId === b.noteId && a.campaignId === b.campaignId;
+const sameAgent = (a: StoredClick, b: StoredClick) =>
+  a.bot === b.bot &&
+  a.deviceType === b.deviceType &&
+  a.platform === b.platform &&
+  a.os === b.os &&
+  a.osVersion === b.osVersion &&
+  a.browser === b.browser &&
+  a.browserVersion === b.browserVersion &&
+  a.inApp === b.inApp;
+
+/**
+ * Numbers the distinct values of a batch: looked up by one field (no key built per click), the
+ * first click of each kept to tell apart the rare values that share that field.
+ */
+class Distinct {
+  private readonly byField = new Map<string, number[]>();
+  readonly firsts: StoredClick[] = [];
+
+  /** The click's number, and whether it is new. */
+  place(field: string, click: StoredClick, same: (a: StoredClick, b: StoredClick) => boolean): [number, boolean] {
+    let candidates = this.byField.get(field);
+    if (candidates === undefined) {
+      candidates = [];
+      this.byField.set(field, candidates);
+    } else {
+      for (const index of candidates) if (same(this.firsts[index] as StoredClick, click)) return [index, false];
+    }
+    const index = this.firsts.length;
+    candidates.push(index);
+    this.firsts.push(click);
+    return [index, true];
+  }
+}
+
+/** The layout's sections in order: counts, merchants, links, agents, clicks (none is ever empty). */
+function clickBatchParts(clicks: readonly StoredClick[], keys: RedisKeys): string[][] {
+  // A merchant here is a merchant within an hour: a batch rarely holds more than one or two.
   const merchants = new Map<string, number>();
-  const links = new Map<string, number>();
-  const agents = new Map<string, number>();
+  let lastMerchant = { id: '', hour: NaN, index: -1 };
+  const links = new Distinct();
+  const agents = new Distinct();
   const merchantArgs: string[] = [];
   const linkArgs: string[] = [];
   const agentArgs: string[] = [];
-  const clickArgs: string[] = [];
+  // Sized up front: a batch is thousands of fields, and growing the array copies it.
+  const clickArgs = new Array<string>(clicks.length * CLICK_STRIDE);
+  let next = 0;
   for (const click of clicks) {
-    const { merchantId, linkCode, noteId, at } = click;
-    const merchantKey = `${merchantId}\n${Math.floor(at / HOUR_MS)}`;
-    let merchant = merchants.get(merchantKey);
-    if (merchant === undefined) {
-      merchant = merchants.size;
-      merchants.set(merchantKey, merchant);
-      merchantArgs.push(merchantId, keys.clickStream(merchantId), keys.countersOf(merchantId), hourBucket(at), dayBucket(at));
-      for (const type of GROUP_TYPES) merchantArgs.push(keys.counterGroups(merchantId, type));
+    const { merchantId, linkCode, at } = click;
+    const hour = Math.floor(at / HOUR_MS);
+    let merchant = lastMerchant.index;
+    if (merchantId !== lastMerchant.id || hour !== lastMerchant.hour) {
+      const merchantKey = `${merchantId}\n${hour}`;
+      const known = merchants.get(merchantKey);
+      if (known === undefined) {
+        merchant = merchants.size;
+        merchants.set(merchantKey, merchant);
+        merchantArgs.push(merchantId, keys.clickStream(merchantId), keys.countersOf(merchantId), hourBucket(at), dayBucket(at));
+        for (const type of GROUP_TYPES) merchantArgs.push(keys.counterGroups(merchantId, type));
+      } else {
+        merchant = known;
+      }
+      lastMerchant = { id: merchantId, hour, index: merchant };
     }
-    const campaignId = click.campaignId ?? '';
-    const linkKey = `${merchant}\n${linkCode}\n${noteId}\n${campaignId}`;
-    let link = links.get(linkKey);
-    if (link === undefined) {
-      link = links.size;
-      links.set(linkKey, link);
-      linkArgs.push(String(merchant), linkCode, noteId, campaignId, keys.linkClicks(linkCode), markerHead(click));
+    // A link's number also depends on its merchant and hour: the link codes in a batch are looked up per merchant.
+    const [link, newLink] = links.place(`${merchant}\n${linkCode}`, click, sameLink);
+    if (newLink) {
+      linkArgs.push(String(merchant), linkCode, click.noteId, click.campaignId ?? '', keys.linkClicks(linkCode), markerHead(click));
     }
-    const bot = click.bot ? '1' : '0';
-    const agentKey = `${click.userAgent}\n${bot}\n${click.deviceType}\n${click.platform}\n${click.os}\n${click.osVersion}\n${click.browser}\n${click.browserVersion}\n${click.inApp}`;
-    let agent = agents.get(agentKey);
-    if (agent === undefined) {
-      agent = agents.size;
-      agents.set(agentKey, agent);
+    const [agent, newAgent] = agents.place(click.userAgent, click, sameAgent);
+    if (newAgent) {
+      const bot = click.bot ? '1' : '0';
       agentArgs.push(click.userAgent, bot, click.deviceType, click.platform, click.os, click.osVersion, click.browser, click.browserVersion, click.inApp);
     }
-    clickArgs.push(
-      keys.click(click.clickId),
-      keys.seen(linkCode, click.visitorId),
-      keys.flood(linkCode, click.visitorId, minuteOf(at)),
-      String(link),
-      String(agent),
-      click.clickId,
-      String(at),
-      click.visitorId,
-      click.route,
-      click.referrer,
-      click.acceptLanguage,
-      click.ipPrefix,
-    );
+    clickArgs[next++] = keys.click(click.clickId);
+    clickArgs[next++] = keys.seen(linkCode, click.visitorId);
+    clickArgs[next++] = keys.flood(linkCode, click.visitorId, minuteOf(at));
+    clickArgs[next++] = String(link);
+    clickArgs[next++] = String(agent);
+    clickArgs[next++] = click.clickId;
+    clickArgs[next++] = String(at);
+    clickArgs[next++] = click.visitorId;
+    clickArgs[next++] = click.route;
+    clickArgs[next++] = click.referrer;
+    clickArgs[next++] = click.acceptLanguage;
+    clickArgs[next++] = click.ipPrefix;
   }
-  const args = [String(merchants.size), String(links.size), String(agents.size)];
-  for (const part of [merchantArgs, linkArgs, agentArgs, clickArgs]) for (const arg of part) args.push(arg);
-  return args;
+  if (next !== clickArgs.length) throw new Error(`click layout: ${next} click arguments, expected ${clickArgs.length}`);
+  return [[String(merchants.size), String(links.firsts.length), String(agents.firsts.length)], merchantArgs, linkArgs, agentArgs, clickArgs];
 }
 
 /** The inverse of the stream layout for one stream entry (which also carries the script's `kind`). */

@@ -5,6 +5,10 @@
  * link index could collide with another merchant's note index.
  */
 export function redisKeys(prefix = 'hl:') {
+  // The keys every click writes, with their constant heads joined once rather than per click.
+  const clickHead = `${prefix}click:`;
+  const seenHead = `${prefix}seen:`;
+  const floodHead = `${prefix}flood:`;
   return {
     merchant: (id: string) => `${prefix}merchant:${id}`,
     apiKey: (hash: string) => `${prefix}apikey:${hash}`,
@@ -13,12 +17,12 @@ export function redisKeys(prefix = 'hl:') {
     merchantLinks: (merchantId: string) => `${prefix}links:${merchantId}`,
     noteLinks: (merchantId: string, noteId: string) => `${prefix}links:${merchantId}:note:${noteId}`,
     campaignLinks: (merchantId: string, campaignId: string) => `${prefix}links:${merchantId}:campaign:${campaignId}`,
-    click: (clickId: string) => `${prefix}click:${clickId}`,
+    click: (clickId: string) => clickHead + clickId,
     clickStream: (merchantId: string) => `${prefix}clicks:${merchantId}`,
     linkClicks: (code: string) => `${prefix}linkclicks:${code}`,
     /** When the visitor's current repeat window on a link began (ms). */
-    seen: (code: string, visitorId: string) => `${prefix}seen:${code}:${visitorId}`,
-    flood: (code: string, visitorId: string, minute: number) => `${prefix}flood:${code}:${visitorId}:${minute}`,
+    seen: (code: string, visitorId: string) => `${seenHead}${code}:${visitorId}`,
+    flood: (code: string, visitorId: string, minute: number) => `${floodHead}${code}:${visitorId}:${minute}`,
     /** What a merchant's counter keys start with; the click script appends `type:id:bucket` (scripts.ts). */
     countersOf: (merchantId: string) => `${prefix}stats:${merchantId}:`,
     counters: (merchantId: string, groupType: string, groupId: string, bucket: string) =>
