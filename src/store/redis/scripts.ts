@@ -38,9 +38,10 @@ return {'created'}
 // argument joined by CLICK_SEPARATOR (thousands of separate arguments cost the client more than
 // the split costs the script). Keys travel in it, so this script cannot run on Redis Cluster.
 // Per click: SET marker NX EX (the marker is the click's origin, and doubles as the "already
-// written" flag, so a retried batch changes nothing), INCR flood, GET/SET seen, XADD. Counts are
-// summed per link, then per counter hash, and written once each at the end with the link totals
-// and the counter groups (SADD) of the links that got clicks.
+// written" flag, so a retried batch changes nothing), INCR flood, GET/SET seen, XADD. Kinds are
+// tallied per link; at the end each link's total is added, its counts summed per merchant-hour,
+// group type and group id, each counter hash incremented once per counter, and the groups that
+// got clicks added to their sets (SADD).
 // The script text is generated from the layout, so the two cannot disagree.
 function argOf(names: readonly string[], base: string, name: string, offset = 0): string {
   const at = names.indexOf(name);
@@ -125,7 +126,7 @@ for c = clicksAt, n - 1, ${CLICK_STRIDE} do
     redis.call('XADD', ${merchantArg('stream')}, '*', ${streamEntry})
     local tally = tallies[l]
     if not tally then
-      tally = { unique = 0, ['repeat'] = 0, bot = 0, suspect = 0 }
+      tally = { ${Object.keys(COUNTERS_BY_KIND).map((kind) => `[${lua(kind)}] = 0`).join(', ')} }
       tallies[l] = tally
       links[#links + 1] = l
     end
