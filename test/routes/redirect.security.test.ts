@@ -33,14 +33,17 @@ describe('the redirect never leads off the allowed hosts', () => {
   });
 
   const corpusPresent = existsSync(CORPUS);
-  if (!corpusPresent) console.warn('open-redirect corpus not found beside the repo (../shared/corpora): skipping the corpus case');
-
-  it.skipIf(!corpusPresent)('refuses every open-redirect payload at mint, or redirects only to an allowed host', async () => {
-    const payloads = readFileSync(CORPUS, 'utf8')
+  /** The corpus lines, with its stand-in for an allowed host replaced by one of ours. */
+  const corpusPayloads = () =>
+    readFileSync(CORPUS, 'utf8')
       .split('\n')
       .map((line) => line.trim())
       .filter((line) => line !== '')
       .map((line) => line.replaceAll('www.whitelisteddomain.tld', 'item.taobao.com'));
+  if (!corpusPresent) console.warn('open-redirect corpus not found beside the repo (../shared/corpora): skipping the corpus case');
+
+  it.skipIf(!corpusPresent)('refuses every open-redirect payload at mint, or redirects only to an allowed host', async () => {
+    const payloads = corpusPayloads();
     let refused = 0;
     for (const url of payloads) {
       const res = await gw.request('/v1/links', { method: 'POST', key: apiKey, json: { url, noteId: 'note-1', category: 'beauty' } });
@@ -60,11 +63,7 @@ describe('the redirect never leads off the allowed hosts', () => {
   });
 
   it.skipIf(!corpusPresent)('refuses every open-redirect payload as a new destination and as a device route, or sends each device only to an allowed host', async () => {
-    const payloads = readFileSync(CORPUS, 'utf8')
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line !== '')
-      .map((line) => line.replaceAll('www.whitelisteddomain.tld', 'item.taobao.com'));
+    const payloads = corpusPayloads();
     const devices = { ios: userAgentOf('iPhone Safari'), android: userAgentOf('Android Chrome'), desktop: userAgentOf('Windows Chrome') };
     const { code } = await gw.mint(apiKey);
     const landingOf = async (linkCode: string, userAgent: string) => {
