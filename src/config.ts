@@ -103,7 +103,7 @@ function keyEnd(text: string): number | null {
   return sign === '-' ? wallClock + offsetMs : wallClock - offsetMs;
 }
 
-function signingKeys(raw: string, nowMs: number, problems: string[]): SigningKey[] {
+function signingKeys(raw: string, problems: string[]): SigningKey[] {
   const keys: SigningKey[] = [];
   const problemsBefore = problems.length;
   const entries = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
@@ -139,9 +139,10 @@ function signingKeys(raw: string, nowMs: number, problems: string[]): SigningKey
       return;
     }
     if (keys.some((k) => k.id === id)) problems.push(`HANGLINK_SIGNING_KEYS names key id "${id}" twice`);
-    if (index === 0 && notAfterMs !== undefined && notAfterMs <= nowMs) {
+    if (index === 0 && notAfterMs !== undefined) {
+      // Once that end passed, the gateway would go on signing landings that no longer verify.
       problems.push(
-        `HANGLINK_SIGNING_KEYS: the first key, "${id}", signs every new landing, but its end ${new Date(notAfterMs).toISOString()} has passed; put a current key first`,
+        `HANGLINK_SIGNING_KEYS: the first key, "${id}", signs every new landing and cannot carry an end (${new Date(notAfterMs).toISOString()}); put a current key without one first, and give the end to the key being retired`,
       );
     }
     keys.push(notAfterMs === undefined ? { id, secret } : { id, secret, notAfterMs });
@@ -186,10 +187,9 @@ function publicUrl(raw: string, problems: string[]): string {
 
 /**
  * Reads and checks the whole configuration once, at start. Every problem is reported at once,
- * so an operator fixes them in one go. `readCategories` returns the policy document's text;
- * `now` (ms since epoch) is when the gateway starts, against which a signing key's end is checked.
+ * so an operator fixes them in one go. `readCategories` returns the policy document's text.
  */
-export function loadConfig(env: Env, readCategories: () => string, now: () => number = Date.now): LoadedConfig {
+export function loadConfig(env: Env, readCategories: () => string): LoadedConfig {
   const problems: string[] = [];
   const production = env.NODE_ENV === 'production';
   const generated: LoadedConfig['generated'] = {};
@@ -213,7 +213,7 @@ export function loadConfig(env: Env, readCategories: () => string, now: () => nu
       generated.signingKey = `dev:${secret}`;
     }
   } else {
-    keys = signingKeys(rawKeys, now(), problems);
+    keys = signingKeys(rawKeys, problems);
   }
 
   let categories: CategoryPolicy = { open: [], whitelist: [] };

@@ -28,7 +28,7 @@ let signedByOld: string;
 
 /** A gateway process on the shared store and clock, configured with this HANGLINK_SIGNING_KEYS. */
 function gatewayWith(signingKeysEnv: string): { app: OpenAPIHono<any>; keys: SigningKey[] } {
-  const keys = loadConfig({ HANGLINK_SIGNING_KEYS: signingKeysEnv }, () => '{"open":["beauty"],"whitelist":[]}', () => gw.clock.now).config.signingKeys;
+  const keys = loadConfig({ HANGLINK_SIGNING_KEYS: signingKeysEnv }, () => '{"open":["beauty"],"whitelist":[]}').config.signingKeys;
   const deps = testAppDeps(gw.store, gw.clicks, gw.clock, { impressions: gw.impressions });
   return { app: createApp({ ...deps, config: { ...deps.config, signingKeys: keys } }).app, keys };
 }
