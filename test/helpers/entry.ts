@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -13,9 +14,17 @@ export interface RunningEntry {
   port: Promise<number>;
 }
 
-/** A spool file of its own in a fresh temporary folder. */
+const spoolFolders: string[] = [];
+// Registered on the importing test file, which removes its spools when it is done.
+afterAll(() => {
+  for (const folder of spoolFolders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+
+/** A spool file of its own in a fresh temporary folder, removed after the test file. */
 export function tempSpoolFile(): string {
-  return join(mkdtempSync(join(tmpdir(), 'hanglink-spool-')), 'clicks.spool');
+  const folder = mkdtempSync(join(tmpdir(), 'hanglink-spool-'));
+  spoolFolders.push(folder);
+  return join(folder, 'clicks.spool');
 }
 
 /** The real entry point, as `npm start` runs it, in a child process of its own (with its own spool unless given one). */
