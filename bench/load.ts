@@ -16,6 +16,8 @@ export interface LoadSpec {
   requestsFor?: (connection: number, connections: number) => Request[];
   connections: number;
   durationSec: number;
+  /** Stop (drain, as at the deadline) once this many answers are in; durationSec stays a backstop. */
+  stopAfter?: number;
   /** The server's pid, to measure its CPU share. */
   serverPid: number;
   /** Other processes of ours (Redis): their CPU is not counted as outside noise. */
@@ -76,6 +78,11 @@ export function runLoad(spec: LoadSpec): Promise<LoadRun> {
   let startedAt = performance.now();
   let drain: ReturnType<typeof setTimeout> | undefined;
   let draining = false;
+  const startDrain = () => {
+    clearTimeout(drain);
+    for (const client of clients) client.responseMax = Math.max(1, client.reqsMade);
+    draining = true;
+  };
   let last: ReturnType<typeof cpuSample> | null = null;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
@@ -129,16 +136,14 @@ export function runLoad(spec: LoadSpec): Promise<LoadRun> {
       }
       latencies[n++] = ms;
       lastAt = performance.now();
+      if (!draining && spec.stopAfter !== undefined && n >= spec.stopAfter) startDrain();
       // At most one answer per connection after the deadline: the last one closes the CPU window.
       if (draining) last = cpuSample(spec);
     });
     instance.once('start', () => {
       first = cpuSample(spec);
       startedAt = performance.now();
-      drain = setTimeout(() => {
-        for (const client of clients) client.responseMax = Math.max(1, client.reqsMade);
-        draining = true;
-      }, spec.durationSec * 1000);
+      drain = setTimeout(startDrain, spec.durationSec * 1000);
     });
   });
 }

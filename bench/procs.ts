@@ -123,6 +123,9 @@ function statusField(pid: number, field: string): number | null {
 /** Peak resident set (VmHWM) in MiB, or null off Linux. */
 export const peakRssMb = (pid: number) => statusField(pid, 'VmHWM');
 
+/** Resident set now (VmRSS) in MiB, or null off Linux. */
+export const rssMb = (pid: number) => statusField(pid, 'VmRSS');
+
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 
 /** CPU seconds (user + system) the process has used so far, or null off Linux. */

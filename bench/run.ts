@@ -2,14 +2,18 @@
 // Settings (env): BENCH_ROUNDS=3 BENCH_DURATION=10 (s) BENCH_CONNECTIONS=64 BENCH_WARMUP=3 (s)
 // BENCH_LINKS=1000 BENCH_API_DURATION=5 (s) BENCH_API_CONNECTIONS=8 BENCH_REDIS_URL (default:
 // a throwaway redis-server; a given one gets links, merchants and clicks under the fixed hl: prefix).
+// BENCH_COLD_STARTS=3: fresh gateways timed from spawn to their first 302 (0 skips).
+// Opt-in: BENCH_LINKS_LARGE=1000000 seeds that many more links into Redis, then a round taps a random
+// spread of them (as many as the link cache holds); BENCH_SOAK=5000000 drives that many redirects at a
+// fresh gateway and compares its RSS with that after BENCH_SOAK_EARLY (default a tenth of it).
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Request } from 'autocannon';
 import { type LoadRun, runLoad } from './load.js';
-import { assertAlive, crashed, killAllSync, markAllStopping, peakRssMb, setUpPinning, stopAll, stopChild } from './procs.js';
+import { assertAlive, crashed, killAllSync, markAllStopping, peakRssMb, rssMb, setUpPinning, stopAll, stopChild } from './procs.js';
 import { type Check, checkLine, type Row, summarise, table, writeJson } from './report.js';
 import { TAP_MIX, tapsFor } from './taps.js';
-import { countClicks, linkItem, type Server, setUpMerchant, startBaseline, startGateway, startRedis, waitForFlush } from './targets.js';
+import { coldStart, countClicks, linkItem, seedLinks, type Server, setUpMerchant, startBaseline, startGateway, startRedis, TAP_HEADERS, waitForFlush } from './targets.js';
 
 function setting(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -26,7 +30,15 @@ const settings = {
   links: setting('BENCH_LINKS', 1000, 1, 100_000),
   apiDurationSec: setting('BENCH_API_DURATION', 5, 1, 60),
   apiConnections: setting('BENCH_API_CONNECTIONS', 8, 1, 256),
+  coldStarts: setting('BENCH_COLD_STARTS', 3, 0, 20),
+  linksLarge: setting('BENCH_LINKS_LARGE', 0, 0, 10_000_000),
+  soak: setting('BENCH_SOAK', 0, 0, 100_000_000),
+  soakEarly: 0,
 };
+settings.soakEarly = setting('BENCH_SOAK_EARLY', Math.round(settings.soak / 10), 0, Math.max(0, settings.soak - 1));
+/** The gateway's link cache size (as its config reads it): the large round taps at most this many links. */
+const linkCacheSize = Number(process.env.HANGLINK_LINK_CACHE_SIZE || 100_000);
+const fmt = (n: number) => n.toLocaleString('en-US');
 const givenRedis = process.env.BENCH_REDIS_URL ?? '';
 const notes: string[] = [];
 
@@ -73,7 +85,7 @@ async function main(): Promise<number> {
   const tap = async (name: string, server: Server, durationSec: number): Promise<LoadRun> => {
     const run = await runLoad({ url: server.url, requests: [], requestsFor, connections: settings.connections, durationSec, serverPid: server.child.pid, helperPids });
     assertAlive();
-    if (server === gateway) {
+    if (server !== baseline) {
       served302 += run.statusCounts['302'] ?? 0;
       unanswered += run.unanswered;
     }
@@ -96,6 +108,9 @@ async function main(): Promise<number> {
   // Clicks: wait for the buffer to drain, then count what reached Redis.
   const backlog = await waitForFlush(gateway.url, 30_000);
   const clicks = await countClicks(redisUrl, merchant);
+  // The redirect rounds' taps, before the extra modes add theirs.
+  const mainServed302 = served302;
+  const mainUnanswered = unanswered;
   if (clicks.classified) {
     const kinds = Object.entries(clicks.kinds).map(([kind, n]) => `${kind} ${((100 * n) / Math.max(1, clicks.sampled)).toFixed(0)}%`).join(', ');
     notes.push(`the gateway classified the taps (last ${clicks.sampled} in the stream): ${kinds}; the per-link counters hold the billable ones (unique, repeat)`);
@@ -128,11 +143,114 @@ async function main(): Promise<number> {
   notes.push(`merchant API rate limit raised to ${process.env.HANGLINK_API_RATE_LIMIT ?? '1000000'}/min for the bench (HANGLINK_API_RATE_LIMIT); its per-request Redis count is still paid`);
   notes.push(`peak RSS is VmHWM: gateway ${gatewayRssAfterApi?.toFixed(0) ?? '-'} MB after the API runs (shown on API rows), ${gatewayRss?.toFixed(0) ?? '-'} MB after the redirect rounds`);
 
+  // Cost flat in the size of the data: many more links in Redis, a round tapping a random spread of them.
+  let large: {
+    links: number; tapped: number; seedMs: number; seedPerSec: number; checkedCode: string; runs: LoadRun[]; peakRssMb: number | null;
+  } | null = null;
+  const extraCodes: string[] = [];
+  if (settings.linksLarge > 0) {
+    const seedStart = performance.now();
+    let lastReport = seedStart;
+    const codes = await seedLinks(redisUrl, merchant.id, settings.linksLarge, (done) => {
+      if (performance.now() - lastReport > 5000) {
+        lastReport = performance.now();
+        console.log(`large: ${fmt(done)} links seeded (${((lastReport - seedStart) / 1000).toFixed(0)} s)`);
+      }
+    });
+    const seedMs = performance.now() - seedStart;
+    console.log(`large: ${fmt(codes.length)} links seeded into Redis in ${(seedMs / 1000).toFixed(1)} s (${fmt(Math.round(codes.length / (seedMs / 1000)))} links/s: the store's keys and link JSON, MSET and ZADD in pipelines)`);
+    // One seeded link, the last written, must redirect where it says.
+    const checkedCode = codes.at(-1) as string;
+    const answer = await fetch(`${gateway.url}/${checkedCode}`, { redirect: 'manual', headers: TAP_HEADERS });
+    const expected = `https://item.taobao.com/item.htm?id=${codes.length - 1}`;
+    if (answer.status !== 302 || !(answer.headers.get('location') ?? '').startsWith(`${expected}&`)) {
+      throw new Error(`seeded link /${checkedCode}: ${answer.status} to ${answer.headers.get('location')}, expected 302 to ${expected}&<tracking>`);
+    }
+    served302 += 1;
+    extraCodes.push(checkedCode);
+    console.log(`large: seeded /${checkedCode} answers 302 to ${expected}&…`);
+    // A random spread over all the links, as many as the link cache holds, each connection its own share.
+    const tapped = Math.min(codes.length, linkCacheSize);
+    for (let i = 0; i < tapped; i++) {
+      const j = i + Math.floor(Math.random() * (codes.length - i));
+      [codes[i], codes[j]] = [codes[j] as string, codes[i] as string];
+    }
+    const sample = codes.slice(0, tapped);
+    extraCodes.push(...sample);
+    const share = Math.ceil(sample.length / settings.connections);
+    const largeRequestsFor = (connection: number, connections: number) =>
+      tapsFor(sample.slice(connection * share, (connection + 1) * share).concat(sample.length < connections ? sample : []), connection, connections);
+    const largeTap = async (name: string, durationSec: number) => {
+      const run = await runLoad({ url: gateway.url, requests: [], requestsFor: largeRequestsFor, connections: settings.connections, durationSec, serverPid: gateway.child.pid, helperPids });
+      assertAlive();
+      served302 += run.statusCounts['302'] ?? 0;
+      unanswered += run.unanswered;
+      console.log(`${name}: ${run.rps.toFixed(0)} req/s over ${(run.elapsedMs / 1000).toFixed(1)} s`);
+      return run;
+    };
+    await largeTap('large warm-up gateway', settings.warmupSec);
+    const runs: LoadRun[] = [];
+    for (let round = 1; round <= settings.rounds; round++) runs.push(await largeTap(`large round ${round} gateway`, settings.durationSec));
+    large = { links: codes.length, tapped, seedMs, seedPerSec: codes.length / (seedMs / 1000), checkedCode, runs, peakRssMb: peakRssMb(gateway.child.pid) };
+  }
+
+  const extraModes = settings.linksLarge > 0 || settings.soak > 0;
+  const finalBacklog = extraModes ? await waitForFlush(gateway.url, 30_000) : backlog;
   const gatewayExit = await stopChild(gateway.child, 25_000);
+
+  // Memory flat under load: a fresh gateway, RSS after the early count and after the whole soak.
+  let soak: { redirects: number; early: number; rssEarlyMb: number | null; rssEndMb: number | null; peakRssMb: number | null; ratio: number | null; runs: LoadRun[]; exitCode: number | null; backlog: { buffered: number; dropped: number } } | null = null;
+  if (settings.soak > 0) {
+    const soaked = await startGateway(redisUrl, serverCpu);
+    const soakStart = performance.now();
+    const phase = async (name: string, amount: number) => {
+      const run = await runLoad({ url: soaked.url, requests: [], requestsFor, connections: settings.connections, durationSec: 24 * 3600, stopAfter: amount, serverPid: soaked.child.pid, helperPids });
+      assertAlive();
+      served302 += run.statusCounts['302'] ?? 0;
+      unanswered += run.unanswered;
+      const rss = rssMb(soaked.child.pid);
+      console.log(`${name}: ${fmt(run.completed)} redirects at ${run.rps.toFixed(0)} req/s, RSS ${rss?.toFixed(0) ?? '-'} MB (${((performance.now() - soakStart) / 1000).toFixed(0)} s into the soak)`);
+      return { run, rss };
+    };
+    const early = await phase('soak to early', settings.soakEarly);
+    const rest = await phase('soak to end', settings.soak - early.run.completed);
+    const redirects = early.run.completed + rest.run.completed;
+    const soakBacklog = await waitForFlush(soaked.url, 60_000);
+    const soakPeak = peakRssMb(soaked.child.pid);
+    const exitCode = await stopChild(soaked.child, 25_000);
+    soak = {
+      redirects,
+      early: early.run.completed,
+      rssEarlyMb: early.rss,
+      rssEndMb: rest.rss,
+      peakRssMb: soakPeak,
+      ratio: early.rss === null || rest.rss === null ? null : rest.rss / early.rss,
+      runs: [early.run, rest.run],
+      exitCode,
+      backlog: soakBacklog,
+    };
+  }
+
+  // Every tap of every gateway so far, against the merchant's whole click stream.
+  const extraClicks = extraModes ? await countClicks(redisUrl, { ...merchant, codes: [...merchant.codes, ...extraCodes] }) : null;
+
+  // Cold start: fresh gateways on the same Redis, from spawn to the first 302 for an existing link.
+  const coldStarts: { ms: number; attempts: number; exitCode: number | null }[] = [];
+  for (let i = 1; i <= settings.coldStarts; i++) {
+    const result = await coldStart(redisUrl, merchant.codes[0] as string, serverCpu);
+    coldStarts.push(result);
+    console.log(`cold start ${i}: first 302 ${result.ms.toFixed(0)} ms after spawn (${result.attempts} tries), exit code ${result.exitCode}`);
+  }
 
   const baseSummary = summarise({ target: 'baseline node:http 302', ok: [300, 399], runs: rounds.get(baseline) ?? [], peakRssMb: baselineRss }, null);
   const gateSummary = summarise({ target: 'gateway GET /:code', ok: [300, 399], runs: rounds.get(gateway) ?? [], peakRssMb: gatewayRss }, baseSummary.rpsMean);
-  const summaries = [baseSummary, gateSummary, ...apiRows.map((row) => summarise(row, null))];
+  const largeSummary =
+    large === null
+      ? null
+      : summarise({ target: 'gateway GET /:code', note: `${fmt(large.links)} more links in Redis, ${fmt(large.tapped)} tapped`, ok: [300, 399], runs: large.runs, peakRssMb: large.peakRssMb }, baseSummary.rpsMean);
+  const soakSummary =
+    soak === null ? null : summarise({ target: 'gateway soak', note: `${fmt(soak.redirects)} redirects, fresh gateway`, ok: [300, 399], runs: soak.runs, peakRssMb: soak.peakRssMb }, null);
+  const summaries = [baseSummary, gateSummary, ...(largeSummary === null ? [] : [largeSummary]), ...(soakSummary === null ? [] : [soakSummary]), ...apiRows.map((row) => summarise(row, null))];
   const noisy = Math.max(...summaries.map((x) => x.otherCpuPct ?? 0));
   const waited = Math.max(...summaries.map((x) => x.serverWaitPct ?? 0));
   if (waited > 10) notes.push(`the server's main thread waited for its core up to ${waited.toFixed(0)}% of the time ("srv wait%"): its core was shared (GC threads, other processes)`);
@@ -142,18 +260,53 @@ async function main(): Promise<number> {
   // Every tap the gateway answered is one stream entry: exact unless a request went unanswered
   // (socket error or timeout), which the gateway may have taken. The per-link counters must match
   // too, unless the gateway classifies taps (then they hold only the billable ones).
-  const within = (count: number) => count >= served302 && count <= served302 + unanswered;
+  const within = (count: number, served = mainServed302, missing = mainUnanswered) => count >= served && count <= served + missing;
   const countersOk = clicks.classified ? clicks.counters <= clicks.stream : within(clicks.counters);
   const clickDetail =
     `${clicks.stream} stream entries, ${clicks.counters} in per-link counters${clicks.classified ? ' (billable taps only)' : ''}, ` +
-    `${served302} redirects served (incl. warm-up), buffered ${backlog.buffered}, dropped ${backlog.dropped}, ${unanswered} taps unanswered`;
+    `${mainServed302} redirects served (incl. warm-up), buffered ${backlog.buffered}, dropped ${backlog.dropped}, ${mainUnanswered} taps unanswered`;
   const checks: Check[] = [
     { name: 'clicks equal', pass: within(clicks.stream) && countersOk && backlog.buffered === 0 && backlog.dropped === 0, detail: clickDetail, hard: true },
-    { name: 'gateway exits cleanly', pass: gatewayExit === 0 && crashed().length === 0, detail: `exit code ${gatewayExit}`, hard: true },
+    { name: 'gateway exits cleanly', pass: gatewayExit === 0 && (soak?.exitCode ?? 0) === 0 && coldStarts.every((c) => c.exitCode === 0) && crashed().length === 0, detail: `exit code ${gatewayExit}${soak === null ? '' : `, soak gateway ${soak.exitCode}`}${coldStarts.length === 0 ? '' : `, cold-start gateways ${coldStarts.map((c) => c.exitCode).join(' ')}`}`, hard: true },
     { name: 'throughput ratio >= 0.60', pass: (gateSummary.ratio ?? 0) >= 0.6, detail: `${gateSummary.ratio?.toFixed(2)}`, hard: false },
     { name: 'gateway p99 <= 5 ms', pass: gateSummary.p99 <= 5, detail: `${gateSummary.p99.toFixed(2)} ms`, hard: false },
     { name: 'gateway p99.9 <= 20 ms', pass: gateSummary.p999 <= 20, detail: `${gateSummary.p999.toFixed(2)} ms`, hard: false },
   ];
+  if (extraClicks !== null) {
+    const soakBacklog = soak?.backlog ?? { buffered: 0, dropped: 0 };
+    checks.push({
+      name: 'clicks equal after the extra modes',
+      pass: within(extraClicks.stream, served302, unanswered) && extraClicks.counters <= extraClicks.stream && finalBacklog.buffered === 0 && finalBacklog.dropped === 0 && soakBacklog.buffered === 0 && soakBacklog.dropped === 0,
+      detail: `${extraClicks.stream} stream entries, ${extraClicks.counters} in per-link counters, ${served302} redirects served by all gateways, ${unanswered} taps unanswered`,
+      hard: true,
+    });
+  }
+  if (coldStarts.length > 0) {
+    checks.push({
+      name: 'cold start < 1 s (spawn to first 302)',
+      pass: coldStarts.every((c) => c.ms < 1000),
+      detail: `${coldStarts.map((c) => `${c.ms.toFixed(0)} ms`).join(', ')} (${serverCpu === null ? 'unpinned' : 'through taskset on core 0'}, Redis already holding the links)`,
+      hard: false,
+    });
+  }
+  if (large !== null && largeSummary !== null) {
+    const ratio = largeSummary.rpsMean / gateSummary.rpsMean;
+    checks.push({
+      name: 'throughput flat in data size (within 10%)',
+      pass: ratio >= 0.9,
+      detail: `${ratio.toFixed(2)}: ${largeSummary.rpsMean.toFixed(0)} req/s tapping ${fmt(large.tapped)} of ${fmt(large.links)} seeded links vs ${gateSummary.rpsMean.toFixed(0)} req/s over ${fmt(merchant.codes.length)} links; seeded in ${(large.seedMs / 1000).toFixed(1)} s`,
+      hard: false,
+    });
+    notes.push(`large: each connection taps its own ${fmt(Math.ceil(large.tapped / settings.connections))} of the ${fmt(large.tapped)} links in turn, so a link comes back only every few seconds: with the 1 s link cache (HANGLINK_LINK_CACHE_TTL_MS) most of those taps load the link from Redis, unlike the 1,000-link rounds`);
+  }
+  if (soak !== null) {
+    checks.push({
+      name: 'RSS flat under load (end within 20% of early)',
+      pass: soak.ratio !== null && soak.ratio <= 1.2,
+      detail: `${soak.ratio?.toFixed(2) ?? '-'}: RSS ${soak.rssEndMb?.toFixed(0) ?? '-'} MB after ${fmt(soak.redirects)} redirects vs ${soak.rssEarlyMb?.toFixed(0) ?? '-'} MB after ${fmt(soak.early)} (peak ${soak.peakRssMb?.toFixed(0) ?? '-'} MB)`,
+      hard: false,
+    });
+  }
 
   console.log(`\n${table(summaries)}\n`);
   for (const check of checks) console.log(checkLine(check));
@@ -163,7 +316,11 @@ async function main(): Promise<number> {
     settings,
     machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadavgAtEnd: loadavg() },
     summaries,
-    clicks: { ...clicks, served302, backlog },
+    clicks: { ...clicks, served302: mainServed302, backlog },
+    coldStarts,
+    large: large === null || largeSummary === null ? null : { links: large.links, tapped: large.tapped, seedMs: large.seedMs, seedPerSec: large.seedPerSec, checkedCode: large.checkedCode, rpsMean: largeSummary.rpsMean, ratioTo1000Links: largeSummary.rpsMean / gateSummary.rpsMean },
+    soak: soak === null ? null : { redirects: soak.redirects, early: soak.early, rssEarlyMb: soak.rssEarlyMb, rssEndMb: soak.rssEndMb, peakRssMb: soak.peakRssMb, ratio: soak.ratio, exitCode: soak.exitCode, backlog: soak.backlog },
+    extraClicks: extraClicks === null ? null : { ...extraClicks, served302, unanswered, backlog: finalBacklog },
     checks,
     notes,
   });

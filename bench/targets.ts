@@ -4,7 +4,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { type Child, freePort, startChild, waitUntil } from './procs.js';
+import type { Link } from '../src/domain/link.js';
+import { listingMember } from '../src/store/listing.js';
+import { redisKeys } from '../src/store/redis/keys.js';
+import { type Child, freePort, sleep, startChild, stopChild, waitUntil } from './procs.js';
 
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 export const SIGNING_KEYS = 'bench:bench-signing-secret-0123456789';
@@ -40,18 +43,16 @@ export async function startBaseline(cpu: number | null): Promise<Server> {
   return { child, url };
 }
 
-/** `node dist/runtime/node.js` as deployed; `nodeFlags` e.g. ['--cpu-prof']. */
-export async function startGateway(redisUrl: string, cpu: number | null, nodeFlags: string[] = []): Promise<Server> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
+/** The gateway's environment as deployed, with its own click spool in a fresh temp directory. */
+function gatewayEnv(redisUrl: string, port: number): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     NODE_ENV: 'production',
     PORT: String(port),
     REDIS_URL: redisUrl,
     HANGLINK_ADMIN_TOKEN: ADMIN_TOKEN,
     HANGLINK_SIGNING_KEYS: SIGNING_KEYS,
-    HANGLINK_PUBLIC_URL: url,
+    HANGLINK_PUBLIC_URL: `http://127.0.0.1:${port}`,
     // The taps carry X-Forwarded-For (bench/taps.ts), as behind a load balancer: visitors differ by network.
     HANGLINK_TRUST_PROXY: 'true',
     // Its own spool, outside the repo: the bench's gateways must not share one or leave one behind.
@@ -59,10 +60,113 @@ export async function startGateway(redisUrl: string, cpu: number | null, nodeFla
     // The merchant API rate limit (600 a minute by default) would turn the API runs into a 429 bench.
     HANGLINK_API_RATE_LIMIT: process.env.HANGLINK_API_RATE_LIMIT ?? '1000000',
   };
-  const entry = new URL('dist/runtime/node.js', root).pathname;
-  const child = startChild('gateway', process.execPath, [...nodeFlags, entry], env, cpu);
+}
+
+const gatewayEntry = new URL('dist/runtime/node.js', root).pathname;
+
+/** `node dist/runtime/node.js` as deployed; `nodeFlags` e.g. ['--cpu-prof']. */
+export async function startGateway(redisUrl: string, cpu: number | null, nodeFlags: string[] = []): Promise<Server> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = startChild('gateway', process.execPath, [...nodeFlags, gatewayEntry], gatewayEnv(redisUrl, port), cpu);
   await waitUntil(child, 'gateway /healthz', async () => (await fetch(`${url}/healthz`)).ok, 15_000);
   return { child, url };
+}
+
+/**
+ * Cold start: spawns a fresh gateway as deployed and taps `code` every 5 ms (a refused
+ * connection fails at once) until the first 302. Returns ms from spawn to that answer, and the
+ * gateway's exit code once stopped (it files that one tap's click on the way out).
+ */
+export async function coldStart(redisUrl: string, code: string, cpu: number | null): Promise<{ ms: number; attempts: number; exitCode: number | null }> {
+  const port = await freePort();
+  const env = gatewayEnv(redisUrl, port);
+  const startedAt = performance.now();
+  const child = startChild('cold-start gateway', process.execPath, [gatewayEntry], env, cpu);
+  let attempts = 0;
+  try {
+    for (;;) {
+      if (child.exit !== null) throw new Error(`cold-start gateway exited before its first redirect:\n${child.tail.join('\n')}`);
+      if (performance.now() - startedAt > 15_000) throw new Error('cold-start gateway: no 302 within 15 s');
+      attempts++;
+      const status = await fetch(`http://127.0.0.1:${port}/${code}`, { redirect: 'manual', headers: TAP_HEADERS }).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status === 302) return { ms: performance.now() - startedAt, attempts, exitCode: await stopChild(child, 25_000) };
+      if (status !== 0 && status < 500) throw new Error(`cold-start gateway answered ${status} for /${code}`);
+      await sleep(5);
+    }
+  } finally {
+    if (child.exit === null) await stopChild(child, 25_000);
+  }
+}
+
+/**
+ * Seeds `count` links for `merchantId` straight into Redis, writing what the store's createLink
+ * writes (src/store/redis/store.ts and its Lua script): the link's JSON under its link key, and its
+ * listing member in the merchant's, note's and campaign's indexes, through the store's own key
+ * layout (redisKeys) and member format (listingMember). In batches of 10,000: one MSET and one ZADD
+ * per index, pipelined (the script, one call per link, is about 10 times slower). The links are
+ * what the API would mint for linkItem-like input, 100 per note, codes `bl` + base-36 index.
+ */
+export async function seedLinks(redisUrl: string, merchantId: string, count: number, onProgress?: (done: number) => void): Promise<string[]> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  const keys = redisKeys();
+  const codes: string[] = [];
+  const batchSize = 10_000;
+  const notesPerBatch = batchSize / 100;
+  try {
+    const stamp = new Date().toISOString();
+    let pending: Promise<unknown> = Promise.resolve();
+    for (let from = 0; from < count; from += batchSize) {
+      const pairs: string[] = [];
+      const members: string[] = [];
+      const byNote = new Map<string, string[]>();
+      for (let i = from; i < Math.min(count, from + batchSize); i++) {
+        const code = `bl${i.toString(36).padStart(6, '0')}`;
+        const link: Link = {
+          code,
+          merchantId,
+          url: `https://item.taobao.com/item.htm?id=${i}`,
+          noteId: `note-large-${Math.floor(i / 100)}`,
+          campaignId: 'bench-large',
+          category: 'beauty',
+          externalId: null,
+          expiresAt: null,
+          appUrl: null,
+          ios: null,
+          android: null,
+          desktop: null,
+          maxClicks: null,
+          status: 'active',
+          createdAt: stamp,
+          updatedAt: stamp,
+        };
+        const member = listingMember(link);
+        codes.push(code);
+        pairs.push(keys.link(code), JSON.stringify(link));
+        members.push('0', member);
+        const note = byNote.get(link.noteId) ?? [];
+        if (note.length === 0) byNote.set(link.noteId, note);
+        note.push('0', member);
+      }
+      if (byNote.size > notesPerBatch + 1) throw new Error('seeding: unexpected note spread');
+      const pipeline = redis.pipeline().mset(...pairs).zadd(keys.merchantLinks(merchantId), ...members).zadd(keys.campaignLinks(merchantId, 'bench-large'), ...members);
+      for (const [noteId, noteMembers] of byNote) pipeline.zadd(keys.noteLinks(merchantId, noteId), ...noteMembers);
+      // One batch in flight while the next is built.
+      await pending;
+      pending = pipeline.exec().then((replies) => {
+        const failed = replies?.find(([error]) => error !== null);
+        if (failed !== undefined) throw failed[0];
+      });
+      onProgress?.(codes.length);
+    }
+    await pending;
+    return codes;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function call<T>(url: string, token: string, method: string, body?: unknown): Promise<T> {
