@@ -8,6 +8,7 @@ import type { Link } from '../src/domain/link.js';
 import { listingMember } from '../src/store/listing.js';
 import { redisKeys } from '../src/store/redis/keys.js';
 import { type Child, freePort, sleep, startChild, stopChild, waitUntil } from './procs.js';
+import { streamEntryFields } from '../src/store/redis/click-fields.js';
 
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 export const SIGNING_KEYS = 'bench:bench-signing-secret-0123456789';
@@ -235,8 +236,8 @@ export async function countClicks(
     const last = await redis.xrevrange(streamKey, '+', '-', 'COUNT', 5000);
     const kinds: Record<string, number> = {};
     for (const [, fields] of last) {
-      const at = fields.indexOf('kind');
-      if (at !== -1) kinds[fields[at + 1] as string] = (kinds[fields[at + 1] as string] ?? 0) + 1;
+      const kind = streamEntryFields(fields).get('kind');
+      if (kind !== undefined) kinds[kind] = (kinds[kind] ?? 0) + 1;
     }
     return { stream: await redis.xlen(streamKey), counters, classified: Object.keys(kinds).length > 0, sampled: last.length, kinds };
   } finally {

@@ -11,6 +11,7 @@ import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { clickEnricher } from '../../src/clicks/enrich.js';
 import { UserAgentCache } from '../../src/domain/user-agent.js';
+import { streamEntryFields } from '../../src/store/redis/click-fields.js';
 
 const MERCHANT = 'm1';
 
@@ -74,10 +75,7 @@ describe('ClickBuffer writing to the real Redis store', () => {
   const buffers: ClickBuffer[] = [];
 
   const streamIds = async () =>
-    (await server.redis.xrange(`${server.prefix}clicks:${MERCHANT}`, '-', '+')).map(([, fields]) => {
-      const at = fields.indexOf('clickId');
-      return fields[at + 1];
-    });
+    (await server.redis.xrange(`${server.prefix}clicks:${MERCHANT}`, '-', '+')).map(([, fields]) => streamEntryFields(fields).get('clickId'));
 
   const makeBuffer = (sink: ClickSink, options: Partial<ConstructorParameters<typeof ClickBuffer>[1]> = {}) => {
     const buffer = new ClickBuffer(sink, { enrich: clickEnricher(new UserAgentCache()), batchSize: 3, maxBuffered: 1000, ...options });
@@ -273,7 +271,7 @@ describe('ClickBuffer with a spool, writing to the real Redis store', () => {
   const spools: FileClickSpool[] = [];
 
   const streamIds = async () =>
-    (await server.redis.xrange(`${server.prefix}clicks:${MERCHANT}`, '-', '+')).map(([, fields]) => fields[fields.indexOf('clickId') + 1]);
+    (await server.redis.xrange(`${server.prefix}clicks:${MERCHANT}`, '-', '+')).map(([, fields]) => streamEntryFields(fields).get('clickId'));
   const openSpool = async () => {
     const spool = await FileClickSpool.open(join(dir, 'clicks.spool'));
     spools.push(spool);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayBucket, hourBucket } from '../../src/domain/time-buckets.js';
 import { SHOPPER_USER_AGENT, testGateway, type TestGateway } from '../helpers/app.js';
 import { ALL_USER_AGENTS, BOTS, PEOPLE, type UserAgentCase, userAgentOf } from '../fixtures/user-agents.js';
+import { streamEntryFields } from '../../src/store/redis/click-fields.js';
 
 /**
  * "Honest clicks" over HTTP: every tap is redirected, and what it was (person, bot, repeat,
@@ -19,11 +20,7 @@ function middayToday(): number {
 
 async function streamOf(gw: TestGateway, merchantId: string): Promise<StreamRecord[]> {
   const entries = await gw.redis.redis.xrange(`${gw.redis.prefix}clicks:${merchantId}`, '-', '+');
-  return entries.map(([, fields]) => {
-    const record: StreamRecord = {};
-    for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] as string] = fields[i + 1] as string;
-    return record;
-  });
+  return entries.map(([, fields]) => Object.fromEntries(streamEntryFields(fields)) as StreamRecord);
 }
 
 async function counters(gw: TestGateway, merchantId: string, code: string, bucket: string): Promise<Record<string, number>> {

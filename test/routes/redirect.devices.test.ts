@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAttribution } from '../../src/domain/attribution.js';
 import { SIGNING_KEYS, testGateway, type TestGateway } from '../helpers/app.js';
 import { userAgentOf } from '../fixtures/user-agents.js';
+import { streamEntryFields } from '../../src/store/redis/click-fields.js';
 
 /**
  * Device routing over HTTP: one tap, one hop to the app where the phone allows it, a web page
@@ -59,8 +60,7 @@ async function routeOf(clickId: string): Promise<string | undefined> {
   await gw.flush();
   const entries = await gw.redis.redis.xrange(`${gw.redis.prefix}clicks:${merchant.id}`, '-', '+');
   for (const [, fields] of entries) {
-    const record = new Map<string, string>();
-    for (let i = 0; i + 1 < fields.length; i += 2) record.set(fields[i] as string, fields[i + 1] as string);
+    const record = streamEntryFields(fields);
     if (record.get('clickId') === clickId) {
       expect(record.get('kind')).toBeDefined();
       return record.get('route');

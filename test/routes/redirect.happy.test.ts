@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAttribution } from '../../src/domain/attribution.js';
 import { SIGNING_KEYS, testGateway, type TestGateway } from '../helpers/app.js';
+import { streamEntryFields } from '../../src/store/redis/click-fields.js';
 
 let gw: TestGateway;
 let apiKey: string;
@@ -13,7 +14,7 @@ afterAll(() => gw.close());
 
 async function streamOf(merchant: string): Promise<Record<string, string>[]> {
   const entries = await gw.redis.redis.xrange(`${gw.redis.prefix}clicks:${merchant}`, '-', '+');
-  return entries.map(([, fields]) => Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]])));
+  return entries.map(([, fields]) => Object.fromEntries(streamEntryFields(fields)));
 }
 
 describe('GET /:code', () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { exitCode, postJson, type RunningEntry, startEntry } from '../helpers/entry.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { streamEntryFields } from '../../src/store/redis/click-fields.js';
 
 const ADMIN = 'runtime-admin-token-0123456789';
 
@@ -51,9 +52,9 @@ describe('clicks through the Node entry', { timeout: 60_000 }, () => {
   async function streamOf(merchantId: string): Promise<StreamClick[]> {
     const entries = await redis.redis.xrange(`${redis.prefix}clicks:${merchantId}`, '-', '+');
     return entries.map(([, fields]) => {
-      const record: Record<string, string> = {};
-      for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] as string] = fields[i + 1] as string;
-      return { clickId: record.clickId ?? '', linkCode: record.linkCode ?? '', ipPrefix: record.ipPrefix ?? '', kind: record.kind ?? '' };
+      const record = streamEntryFields(fields);
+      const field = (name: string) => record.get(name) ?? '';
+      return { clickId: field('clickId'), linkCode: field('linkCode'), ipPrefix: field('ipPrefix'), kind: field('kind') };
     });
   }
 

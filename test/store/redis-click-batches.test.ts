@@ -122,6 +122,29 @@ describe('redis click batches', () => {
     expect(written.find((c) => c.clickId === strange.clickId)).toMatchObject({ ...strange, referrer: 'https://a.example/?b', acceptLanguage: '?' });
   });
 
+  it('lays each click in its stream as one field, named by the values it holds, in order', async () => {
+    const redis = redisStore();
+    const [click] = mixedClicks(1, 13) as [StoredClick];
+    await redis.store.writeClicks([click]);
+    const [[, fields]] = (await server.redis.xrange(redis.keys.clickStream(click.merchantId), '-', '+')) as [[string, string[]]];
+    const names =
+      'kind,merchantId,linkCode,noteId,campaignId,userAgent,bot,deviceType,platform,os,osVersion,browser,browserVersion,inApp,clickId,at,visitorId,route,referrer,acceptLanguage,ipPrefix';
+    expect(fields).toHaveLength(2);
+    expect(fields[0]).toBe(names);
+    const { bot, campaignId, at, ...rest } = click;
+    const expected: Record<string, string> = { ...rest, kind: 'unique', bot: bot ? '1' : '0', campaignId: campaignId ?? '', at: String(at) };
+    expect(fields[1]?.split('\x1f')).toEqual(names.split(',').map((name) => expected[name]));
+  });
+
+  it('reads stream entries written a field per value by the earlier layout', async () => {
+    const redis = redisStore();
+    const [click] = mixedClicks(1, 17) as [StoredClick];
+    const { bot, campaignId, at, ...rest } = click;
+    const legacy = { ...rest, kind: 'repeat', bot: bot ? '1' : '0', campaignId: campaignId ?? '', at: String(at) };
+    await server.redis.xadd(redis.keys.clickStream(click.merchantId), '*', ...Object.entries(legacy).flat());
+    expect(await redis.readClicks(click.merchantId)).toEqual([{ ...click, kind: 'repeat' }]);
+  });
+
   it('reads a click marker left as a hash by the earlier layout, and does not write that click again', async () => {
     const redis = redisStore();
     const [click] = mixedClicks(1, 3) as [StoredClick];

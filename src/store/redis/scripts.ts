@@ -1,7 +1,18 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { type ClickPolicy, COUNTERS_BY_KIND } from '../../domain/click.js';
 import { groupsOf } from '../groups.js';
-import { AGENT_FIELDS, CLICK_ARGS, CLICK_SEPARATOR, CLICK_STRIDE, LINK_ARGS, LINK_FIELDS, MERCHANT_ARGS, MERCHANT_STRIDE, TAP_FIELDS } from './click-fields.js';
+import {
+  AGENT_FIELDS,
+  CLICK_ARGS,
+  CLICK_SEPARATOR,
+  CLICK_STRIDE,
+  LINK_ARGS,
+  MERCHANT_ARGS,
+  MERCHANT_STRIDE,
+  STREAM_FIELD_NAME,
+  STREAM_FIELDS,
+  TAP_FIELDS,
+} from './click-fields.js';
 
 /**
  * The Lua scripts behind the writes that must be all-or-nothing. Names carry the project and a
@@ -59,12 +70,15 @@ const linkField = (name: string) =>
 const lua = (text: string) => `'${text}'`;
 const luaByte = (char: string) => `\\${char.charCodeAt(0)}`;
 
-const streamEntry = [
-  "'kind', kind",
-  ...LINK_FIELDS.map((field) => `${lua(field)}, ${linkField(field)}`),
-  ...AGENT_FIELDS.map((field) => `${lua(field)}, ${agentArg(field)}`),
-  ...TAP_FIELDS.map((field) => `${lua(field)}, ${tapArg(field)}`),
-].join(', ');
+// Where the script finds each value of a stream entry.
+const streamSource = (name: (typeof STREAM_FIELDS)[number]): string => {
+  if (name === 'kind') return 'kind';
+  if ((AGENT_FIELDS as readonly string[]).includes(name)) return agentArg(name as (typeof AGENT_FIELDS)[number]);
+  if ((TAP_FIELDS as readonly string[]).includes(name)) return tapArg(name as (typeof TAP_FIELDS)[number]);
+  return linkField(name);
+};
+// The entry's one value: Lua joins a chain of '..' in one step.
+const streamValue = STREAM_FIELDS.map(streamSource).join(` .. '${luaByte(CLICK_SEPARATOR)}' .. `);
 // The group ids of a link, as groupsOf (src/store/groups.ts) takes them from a click.
 const groupIds = groupsOf({ merchantId: 'merchantId', linkCode: 'linkCode', noteId: 'noteId', campaignId: 'campaignId' }).map(
   ([type, field]) => [type, linkField(field)] as const,
@@ -123,7 +137,7 @@ for c = clicksAt, n - 1, ${CLICK_STRIDE} do
         end
       end
     end
-    redis.call('XADD', ${merchantArg('stream')}, '*', ${streamEntry})
+    redis.call('XADD', ${merchantArg('stream')}, '*', ${lua(STREAM_FIELD_NAME)}, ${streamValue})
     local tally = tallies[l]
     if not tally then
       tally = { ${Object.keys(COUNTERS_BY_KIND).map((kind) => `[${lua(kind)}] = 0`).join(', ')} }
