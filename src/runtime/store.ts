@@ -1,15 +1,29 @@
 import { Redis } from 'ioredis';
-import type { Config } from '../config.js';
+import { type Config, ConfigError } from '../config.js';
 import { createMemoryStore } from '../store/memory/store.js';
 import { createRedisStore } from '../store/redis/store.js';
 import type { Store } from '../store/types.js';
 
 export type Log = (line: string) => void;
 
-/** Redis when configured; otherwise the in-process store, with a warning nobody can miss. */
 // How long start-up waits for the first connection before serving anyway.
 const READY_WAIT_MS = 3000;
+// The click script's `SET … NX GET` came with Redis 7.0.
+const OLDEST_REDIS = [7, 0] as const;
 
+/** Why the Redis that answered `INFO server` cannot hold hanglink's data, or null when it can. */
+export function redisVersionProblem(serverInfo: string): string | null {
+  const version = /^redis_version:(\d+)\.(\d+)/m.exec(serverInfo);
+  if (version === null) return null;
+  const [major, minor] = [Number(version[1]), Number(version[2])];
+  if (major > OLDEST_REDIS[0] || (major === OLDEST_REDIS[0] && minor >= OLDEST_REDIS[1])) return null;
+  return `REDIS_URL points at Redis ${major}.${minor}; hanglink needs Redis ${OLDEST_REDIS.join('.')} or newer (its click script uses SET … NX GET)`;
+}
+
+/**
+ * Redis when configured; otherwise the in-process store, with a warning nobody can miss. `ready`
+ * rejects with a ConfigError when the Redis found at start is too old to write clicks.
+ */
 export function openStore(config: Config, log: Log): { store: Store; kind: 'redis' | 'memory'; ready: Promise<void> } {
   if (config.redisUrl === null) {
     log(
@@ -33,8 +47,19 @@ export function openStore(config: Config, log: Log): { store: Store; kind: 'redi
     commandTimeout: 3000,
   });
   redis.on('error', (error: Error) => log(`hanglink: redis: ${error.message}`));
-  const ready = new Promise<void>((resolve) => {
-    redis.once('ready', () => resolve());
+  const ready = new Promise<void>((resolve, reject) => {
+    // On every connection, not only the first: a failover can land on another server.
+    redis.on('ready', () => {
+      redis.info('server').then(
+        (info) => {
+          const problem = redisVersionProblem(info);
+          if (problem === null) return resolve();
+          log(`hanglink: ${problem}: clicks cannot be written`);
+          reject(new ConfigError([problem]));
+        },
+        () => resolve(),
+      );
+    });
     setTimeout(() => {
       log('hanglink: Redis is not reachable yet; starting anyway (/readyz says so), known links will load once it is');
       resolve();

@@ -1,0 +1,31 @@
+import { Redis } from 'ioredis';
+import { describe, expect, inject, it } from 'vitest';
+import { redisVersionProblem } from '../../src/runtime/store.js';
+
+const info = (version: string) => `# Server\r\nredis_version:${version}\r\nredis_mode:standalone\r\n`;
+
+describe('the Redis version check at start', () => {
+  it('accepts Redis 7.0 and anything newer', () => {
+    for (const version of ['7.0.0', '7.0.15', '7.2.4', '7.10.1', '8.0.2']) expect(redisVersionProblem(info(version))).toBeNull();
+  });
+
+  it('refuses an older Redis, naming the version found and the one needed', () => {
+    expect(redisVersionProblem(info('6.2.14'))).toBe(
+      'REDIS_URL points at Redis 6.2; hanglink needs Redis 7.0 or newer (its click script uses SET … NX GET)',
+    );
+    expect(redisVersionProblem(info('5.0.7'))).toMatch(/Redis 5\.0; hanglink needs Redis 7\.0 or newer/);
+  });
+
+  it('leaves a server that does not say its version to the commands themselves', () => {
+    expect(redisVersionProblem('# Server\r\nredis_mode:standalone\r\n')).toBeNull();
+  });
+
+  it('passes the Redis these tests run against', async () => {
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      expect(redisVersionProblem(await redis.info('server'))).toBeNull();
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
