@@ -113,13 +113,14 @@ describe('redis click batches', () => {
     expect(await everything(redis.store, redis.readClicks, clicks)).toEqual(before);
   });
 
-  it('writes a click whose fields hold the batch separator with "?" in its place, every other field intact', async () => {
+  it('writes a click whose fields hold the separators with "?" in their place, every other field and click intact', async () => {
     const redis = redisStore();
-    const [plain, odd] = mixedClicks(2, 5) as [StoredClick, StoredClick];
-    const strange = { ...odd, referrer: 'https://a.example/\x1fb', acceptLanguage: '\x1f' };
-    await redis.store.writeClicks([plain, strange]);
-    const written = await redis.readClicks(plain.merchantId === strange.merchantId ? plain.merchantId : strange.merchantId);
-    expect(written.find((c) => c.clickId === strange.clickId)).toMatchObject({ ...strange, referrer: 'https://a.example/?b', acceptLanguage: '?' });
+    const [plain, odd, after] = mixedClicks(3, 5) as [StoredClick, StoredClick, StoredClick];
+    const strange = { ...odd, referrer: 'https://a.example/\x1fb', acceptLanguage: '\x1e', userAgent: 'Agent\x1e/\x1f1' };
+    await redis.store.writeClicks([plain, strange, after]);
+    const written = (await Promise.all(['m1', 'm2'].map(redis.readClicks))).flat();
+    expect(written.find((c) => c.clickId === strange.clickId)).toMatchObject({ ...strange, referrer: 'https://a.example/?b', acceptLanguage: '?', userAgent: 'Agent?/?1' });
+    for (const click of [plain, after]) expect(written.find((c) => c.clickId === click.clickId)).toMatchObject(click);
   });
 
   it('lays each click in its stream as one field, named by the values it holds, in order', async () => {

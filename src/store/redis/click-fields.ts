@@ -8,7 +8,7 @@ import type { RedisKeys } from './keys.js';
  * How clicks travel to the write script and how a click lies in the stream.
  *
  * A stream entry is one field: its name lists the record's fields (STREAM_FIELDS joined by ','),
- * its value holds their values in that order, joined by CLICK_SEPARATOR. Redis pays per field of
+ * its value holds their values in that order, joined by STREAM_SEPARATOR. Redis pays per field of
  * an XADD and per value a script hands it: one field rather than one per value takes 6% off the
  * script's instructions per click. The name still says what each value is, so a reader needs no
  * other schema (streamEntryFields).
@@ -20,7 +20,9 @@ import type { RedisKeys } from './keys.js';
  * - per user agent: the raw header and what was derived from it (a campaign's visitors share a
  *   handful, and the header is most of a click's bytes);
  * - per click: its own keys and fields, naming its link and user agent by their place in the batch.
- * The script builds each stream entry, and the counter keys, from the parts (see scripts.ts).
+ * The script builds each stream entry, and the counter keys, from the parts (see scripts.ts). What
+ * only the stream entry needs (a user agent's fields, a click's TAP_FIELDS) comes already joined by
+ * STREAM_SEPARATOR: the script splits each argument out of the batch, and that is a quarter of its work.
  */
 export const LINK_FIELDS = ['merchantId', 'linkCode', 'noteId', 'campaignId'] as const;
 export const AGENT_FIELDS = ['userAgent', 'bot', 'deviceType', 'platform', 'os', 'osVersion', 'browser', 'browserVersion', 'inApp'] as const;
@@ -39,21 +41,23 @@ export const GROUP_TYPES: readonly GroupType[] = groupsOf({ merchantId: '', link
  *   merchant count, link count, agent count,
  *   per merchant: MERCHANT_ARGS (then one counter-groups key per GROUP_TYPES entry)
  *   per link:     LINK_ARGS
- *   per agent:    AGENT_FIELDS
- *   per click:    CLICK_ARGS, then TAP_FIELDS
+ *   per agent:    AGENT_ARGS ('fields': AGENT_FIELDS joined by STREAM_SEPARATOR)
+ *   per click:    CLICK_ARGS ('tap': TAP_FIELDS joined by STREAM_SEPARATOR)
  * A merchant here is a merchant within one hour: its counters' buckets come with it.
  */
 export const MERCHANT_ARGS = ['merchantId', 'stream', 'countersOf', 'hourBucket', 'dayBucket'] as const;
 export const MERCHANT_STRIDE = MERCHANT_ARGS.length + GROUP_TYPES.length;
 export const LINK_ARGS = ['merchant', 'linkCode', 'noteId', 'campaignId', 'total', 'markerHead'] as const;
-export const CLICK_ARGS = ['marker', 'seen', 'flood', 'link', 'agent'] as const;
-export const CLICK_STRIDE = CLICK_ARGS.length + TAP_FIELDS.length;
+export const AGENT_ARGS = ['bot', 'fields'] as const;
+export const CLICK_ARGS = ['marker', 'seen', 'flood', 'link', 'agent', 'at', 'tap'] as const;
 
 /**
- * Joins a batch's arguments into the one the script splits. A control character: headers reach
- * the store cleaned to printable ASCII, ids are printable by their patterns, the marker head is JSON.
+ * Joins a batch's arguments into the one the script splits; STREAM_SEPARATOR joins the values of a
+ * stream entry. Control characters: headers reach the store cleaned to printable ASCII, ids are
+ * printable by their patterns, the marker head is JSON.
  */
-export const CLICK_SEPARATOR = '\x1f';
+export const BATCH_SEPARATOR = '\x1e';
+export const STREAM_SEPARATOR = '\x1f';
 
 /** The click marker's JSON up to its `at` value, which the script appends (with the closing brace). */
 function markerHead(click: StoredClick): string {
@@ -88,17 +92,26 @@ export function parseLegacyMarker(hash: Record<string, string>): ClickOrigin | n
 
 const HOUR_MS = 3_600_000;
 
+const SEPARATORS = /[\x1e\x1f]/g;
+const withoutSeparators = (value: string) => value.replace(SEPARATORS, '?');
+
 /**
- * One batch of clicks as the script's argument: the layout above, joined by CLICK_SEPARATOR. A value
- * that holds the separator anyway (nothing the gateway lets through) has it replaced by '?', as the
- * gateway replaces other unprintable characters, rather than shifting every field after it.
+ * One batch of clicks as the script's argument: the layout above, joined by BATCH_SEPARATOR. A value
+ * that holds a separator anyway (nothing the gateway lets through) has it replaced by '?', as the
+ * gateway replaces other unprintable characters, rather than shifting every field after it: the
+ * separators are counted, and a batch with more than its layout puts there is built again from
+ * cleaned values.
  */
 export function clickBatchArgs(clicks: readonly StoredClick[], keys: RedisKeys): string {
-  const parts = clickBatchParts(clicks, keys);
-  if (parts.some((part) => part.some((arg) => arg.includes(CLICK_SEPARATOR)))) {
-    return parts.flat().map((arg) => arg.replaceAll(CLICK_SEPARATOR, '?')).join(CLICK_SEPARATOR);
-  }
-  return parts.map((part) => part.join(CLICK_SEPARATOR)).join(CLICK_SEPARATOR);
+  const { batch, joins } = clickBatch(clicks, keys, (value) => value);
+  if (occurrences(batch, BATCH_SEPARATOR) === joins.batch && occurrences(batch, STREAM_SEPARATOR) === joins.stream) return batch;
+  return clickBatch(clicks, keys, withoutSeparators).batch;
+}
+
+function occurrences(text: string, char: string): number {
+  let count = 0;
+  for (let at = text.indexOf(char); at !== -1; at = text.indexOf(char, at + 1)) count++;
+  return count;
 }
 
 const sameLink = (a: StoredClick, b: StoredClick) => a.noteId === b.noteId && a.campaignId === b.campaignId;
@@ -136,8 +149,11 @@ class Distinct {
   }
 }
 
-/** The layout's sections in order: counts, merchants, links, agents, clicks (none is ever empty). */
-function clickBatchParts(clicks: readonly StoredClick[], keys: RedisKeys): string[][] {
+/**
+ * The layout's sections in order (counts, merchants, links, agents, clicks; none is ever empty),
+ * joined, with how many separators of each kind the joining put in. Every value passes `plain`.
+ */
+function clickBatch(clicks: readonly StoredClick[], keys: RedisKeys, plain: (value: string) => string): { batch: string; joins: { batch: number; stream: number } } {
   // A merchant here is a merchant within an hour: a batch rarely holds more than one or two.
   const merchants = new Map<string, number>();
   let lastMerchant = { id: '', hour: NaN, index: -1 };
@@ -147,7 +163,7 @@ function clickBatchParts(clicks: readonly StoredClick[], keys: RedisKeys): strin
   const linkArgs: string[] = [];
   const agentArgs: string[] = [];
   // Sized up front: a batch is thousands of fields, and growing the array copies it.
-  const clickArgs = new Array<string>(clicks.length * CLICK_STRIDE);
+  const clickArgs = new Array<string>(clicks.length * CLICK_ARGS.length);
   let next = 0;
   for (const click of clicks) {
     const { merchantId, linkCode, at } = click;
@@ -159,8 +175,8 @@ function clickBatchParts(clicks: readonly StoredClick[], keys: RedisKeys): strin
       if (known === undefined) {
         merchant = merchants.size;
         merchants.set(merchantKey, merchant);
-        merchantArgs.push(merchantId, keys.clickStream(merchantId), keys.countersOf(merchantId), hourBucket(at), dayBucket(at));
-        for (const type of GROUP_TYPES) merchantArgs.push(keys.counterGroups(merchantId, type));
+        merchantArgs.push(plain(merchantId), plain(keys.clickStream(merchantId)), plain(keys.countersOf(merchantId)), hourBucket(at), dayBucket(at));
+        for (const type of GROUP_TYPES) merchantArgs.push(plain(keys.counterGroups(merchantId, type)));
       } else {
         merchant = known;
       }
@@ -169,28 +185,33 @@ function clickBatchParts(clicks: readonly StoredClick[], keys: RedisKeys): strin
     // A link's number also depends on its merchant and hour: the link codes in a batch are looked up per merchant.
     const [link, newLink] = links.place(`${merchant}\n${linkCode}`, click, sameLink);
     if (newLink) {
-      linkArgs.push(String(merchant), linkCode, click.noteId, click.campaignId ?? '', keys.linkClicks(linkCode), markerHead(click));
+      linkArgs.push(String(merchant), plain(linkCode), plain(click.noteId), plain(click.campaignId ?? ''), plain(keys.linkClicks(linkCode)), plain(markerHead(click)));
     }
     const [agent, newAgent] = agents.place(click.userAgent, click, sameAgent);
     if (newAgent) {
       const bot = click.bot ? '1' : '0';
-      agentArgs.push(click.userAgent, bot, click.deviceType, click.platform, click.os, click.osVersion, click.browser, click.browserVersion, click.inApp);
+      const fields = [click.userAgent, bot, click.deviceType, click.platform, click.os, click.osVersion, click.browser, click.browserVersion, click.inApp];
+      agentArgs.push(bot, fields.map(plain).join(STREAM_SEPARATOR));
     }
-    clickArgs[next++] = keys.click(click.clickId);
-    clickArgs[next++] = keys.seen(linkCode, click.visitorId);
-    clickArgs[next++] = keys.flood(linkCode, click.visitorId, minuteOf(at));
+    const time = String(at);
+    clickArgs[next++] = plain(keys.click(click.clickId));
+    clickArgs[next++] = plain(keys.seen(linkCode, click.visitorId));
+    clickArgs[next++] = plain(keys.flood(linkCode, click.visitorId, minuteOf(at)));
     clickArgs[next++] = String(link);
     clickArgs[next++] = String(agent);
-    clickArgs[next++] = click.clickId;
-    clickArgs[next++] = String(at);
-    clickArgs[next++] = click.visitorId;
-    clickArgs[next++] = click.route;
-    clickArgs[next++] = click.referrer;
-    clickArgs[next++] = click.acceptLanguage;
-    clickArgs[next++] = click.ipPrefix;
+    clickArgs[next++] = time;
+    // TAP_FIELDS, in order.
+    clickArgs[next++] =
+      `${plain(click.clickId)}${STREAM_SEPARATOR}${time}${STREAM_SEPARATOR}${plain(click.visitorId)}${STREAM_SEPARATOR}${plain(click.route)}` +
+      `${STREAM_SEPARATOR}${plain(click.referrer)}${STREAM_SEPARATOR}${plain(click.acceptLanguage)}${STREAM_SEPARATOR}${plain(click.ipPrefix)}`;
   }
   if (next !== clickArgs.length) throw new Error(`click layout: ${next} click arguments, expected ${clickArgs.length}`);
-  return [[String(merchants.size), String(links.firsts.length), String(agents.firsts.length)], merchantArgs, linkArgs, agentArgs, clickArgs];
+  const sections = [[String(merchants.size), String(links.firsts.length), String(agents.firsts.length)], merchantArgs, linkArgs, agentArgs, clickArgs];
+  const args = sections.reduce((sum, section) => sum + section.length, 0);
+  return {
+    batch: sections.map((section) => section.join(BATCH_SEPARATOR)).join(BATCH_SEPARATOR),
+    joins: { batch: args - 1, stream: agents.firsts.length * (AGENT_FIELDS.length - 1) + clicks.length * (TAP_FIELDS.length - 1) },
+  };
 }
 
 /**
@@ -207,7 +228,7 @@ export function streamEntryFields(entries: readonly string[]): Map<string, strin
       field.set(name, value);
       continue;
     }
-    const values = value.split(CLICK_SEPARATOR);
+    const values = value.split(STREAM_SEPARATOR);
     name.split(',').forEach((part, at) => field.set(part, values[at] ?? ''));
   }
   return field;

@@ -2,16 +2,15 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { type ClickPolicy, COUNTERS_BY_KIND } from '../../domain/click.js';
 import { groupsOf } from '../groups.js';
 import {
-  AGENT_FIELDS,
+  AGENT_ARGS,
+  BATCH_SEPARATOR,
   CLICK_ARGS,
-  CLICK_SEPARATOR,
-  CLICK_STRIDE,
   LINK_ARGS,
+  LINK_FIELDS,
   MERCHANT_ARGS,
   MERCHANT_STRIDE,
   STREAM_FIELD_NAME,
-  STREAM_FIELDS,
-  TAP_FIELDS,
+  STREAM_SEPARATOR,
 } from './click-fields.js';
 
 /**
@@ -46,10 +45,10 @@ return {'created'}
 // (the store contract suite holds both stores to the same results).
 // ARGV: marker TTL s, repeat window ms, flood limit, then the batch as clickBatchArgs lays it out
 // (click-fields.ts): what the batch's clicks share once, then a fixed stride per click, all in one
-// argument joined by CLICK_SEPARATOR (thousands of separate arguments cost the client more than
+// argument joined by BATCH_SEPARATOR (thousands of separate arguments cost the client more than
 // the split costs the script). Keys travel in it, so this script cannot run on Redis Cluster.
 // Per click: SET marker NX EX (the marker is the click's origin, and doubles as the "already
-// written" flag, so a retried batch changes nothing), INCR flood, GET/SET seen, XADD. Kinds are
+// written" flag, so a retried batch changes nothing), INCR flood, SET seen NX GET (Redis 7), XADD. Kinds are
 // tallied per link; at the end each link's total is added, its counts summed per merchant-hour,
 // group type and group id, each counter hash incremented once per counter, and the groups that
 // got clicks added to their sets (SADD).
@@ -62,23 +61,16 @@ function argOf(names: readonly string[], base: string, name: string, offset = 0)
 const merchantArg = (name: (typeof MERCHANT_ARGS)[number]) => argOf(MERCHANT_ARGS, 'm', name);
 const linkArg = (name: (typeof LINK_ARGS)[number]) => argOf(LINK_ARGS, 'l', name);
 const clickArg = (name: (typeof CLICK_ARGS)[number]) => argOf(CLICK_ARGS, 'c', name);
-const tapArg = (name: (typeof TAP_FIELDS)[number]) => argOf(TAP_FIELDS, 'c', name, CLICK_ARGS.length);
-const agentArg = (name: (typeof AGENT_FIELDS)[number]) => argOf(AGENT_FIELDS, 'a', name);
+const agentArg = (name: (typeof AGENT_ARGS)[number]) => argOf(AGENT_ARGS, 'a', name);
 /** A link's own field, wherever the batch carries it (the merchant's id comes with the merchant). */
 const linkField = (name: string) =>
   (LINK_ARGS as readonly string[]).includes(name) ? argOf(LINK_ARGS, 'l', name) : argOf(MERCHANT_ARGS, 'm', name);
 const lua = (text: string) => `'${text}'`;
 const luaByte = (char: string) => `\\${char.charCodeAt(0)}`;
 
-// Where the script finds each value of a stream entry.
-const streamSource = (name: (typeof STREAM_FIELDS)[number]): string => {
-  if (name === 'kind') return 'kind';
-  if ((AGENT_FIELDS as readonly string[]).includes(name)) return agentArg(name as (typeof AGENT_FIELDS)[number]);
-  if ((TAP_FIELDS as readonly string[]).includes(name)) return tapArg(name as (typeof TAP_FIELDS)[number]);
-  return linkField(name);
-};
-// The entry's one value: Lua joins a chain of '..' in one step.
-const streamValue = STREAM_FIELDS.map(streamSource).join(` .. '${luaByte(CLICK_SEPARATOR)}' .. `);
+// The entry's one value, in STREAM_FIELDS' order (the agent's and the tap's fields come joined):
+// Lua joins a chain of '..' in one step.
+const streamValue = ['kind', ...LINK_FIELDS.map(linkField), agentArg('fields'), clickArg('tap')].join(` .. '${luaByte(STREAM_SEPARATOR)}' .. `);
 // The group ids of a link, as groupsOf (src/store/groups.ts) takes them from a click.
 const groupIds = groupsOf({ merchantId: 'merchantId', linkCode: 'linkCode', noteId: 'noteId', campaignId: 'campaignId' }).map(
   ([type, field]) => [type, linkField(field)] as const,
@@ -96,10 +88,11 @@ const addends = counterNames
 
 const WRITE_CLICKS_LUA = `
 local ttl, window, floodLimit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local seenTtl = window + 60000
+-- Numbers handed to redis.call are formatted on every call: this one is formatted once.
+local seenTtl = tostring(window + 60000)
 local A, n, batch, from, find, sub = {}, 0, ARGV[4], 1, string.find, string.sub
 while true do
-  local to = find(batch, '${luaByte(CLICK_SEPARATOR)}', from, true)
+  local to = find(batch, '${luaByte(BATCH_SEPARATOR)}', from, true)
   n = n + 1
   if not to then A[n] = sub(batch, from); break end
   A[n] = sub(batch, from, to - 1)
@@ -109,27 +102,30 @@ end
 local merchantsAt = 3
 local linksAt = merchantsAt + tonumber(A[1]) * ${MERCHANT_STRIDE}
 local agentsAt = linksAt + tonumber(A[2]) * ${LINK_ARGS.length}
-local clicksAt = agentsAt + tonumber(A[3]) * ${AGENT_FIELDS.length}
+local clicksAt = agentsAt + tonumber(A[3]) * ${AGENT_ARGS.length}
 local tallies, links = {}, {}
-for c = clicksAt, n - 1, ${CLICK_STRIDE} do
+for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
   local l = linksAt + tonumber(${clickArg('link')}) * ${LINK_ARGS.length}
-  local at = ${tapArg('at')}
+  local at = ${clickArg('at')}
   if redis.call('SET', ${clickArg('marker')}, ${linkArg('markerHead')} .. at .. '}', 'NX', 'EX', ttl) then
     local m = merchantsAt + tonumber(${linkArg('merchant')}) * ${MERCHANT_STRIDE}
-    local a = agentsAt + tonumber(${clickArg('agent')}) * ${AGENT_FIELDS.length}
+    local a = agentsAt + tonumber(${clickArg('agent')}) * ${AGENT_ARGS.length}
     local kind
     if ${agentArg('bot')} == '1' then
       kind = 'bot'
     else
       local flood = ${clickArg('flood')}
       local taps = redis.call('INCR', flood)
-      if taps == 1 then redis.call('EXPIRE', flood, 120) end
+      if taps == 1 then redis.call('EXPIRE', flood, '120') end
       if taps > floodLimit then
         kind = 'suspect'
       else
+        -- One call for the common cases: no window yet (set it: unique), or one still open (repeat).
         local seen = ${clickArg('seen')}
-        local since = redis.call('GET', seen)
-        if since and tonumber(at) - tonumber(since) < window then
+        local since = redis.call('SET', seen, at, 'NX', 'GET', 'PX', seenTtl)
+        if not since then
+          kind = 'unique'
+        elseif tonumber(at) - tonumber(since) < window then
           kind = 'repeat'
         else
           kind = 'unique'
