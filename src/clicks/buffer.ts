@@ -130,8 +130,11 @@ export class ClickBuffer {
   }
 
   private async drain(): Promise<void> {
-    const { spool, batchSize, enrich } = this.options;
+    const { spool, spoolAfter, batchSize, enrich } = this.options;
     for (;;) {
+      // A store slower than the taps keeps this loop going for good, and a move queued behind it
+      // would never run: memory must not be where a lasting backlog waits.
+      if (spoolAfter !== undefined && this.pending.length >= spoolAfter) await this.spill();
       if (spool !== undefined && spool.size.clicks > 0) {
         const batch = await spool.peek(batchSize);
         if (batch.length === 0) {

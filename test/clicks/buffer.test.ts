@@ -343,6 +343,36 @@ describe('ClickBuffer with a spool, writing to the real Redis store', () => {
     expect(await streamIds()).toEqual(idsOf(pushed));
   });
 
+  it('moves clicks to the spool while a long flush runs, when the store takes them slower than they come', async () => {
+    // Each write takes 15 ms and clicks keep coming: the flush never runs dry, so the move cannot wait for it.
+    const observed = observedSink(store);
+    const slow: ClickSink = { writeClicks: async (batch) => (await sleep(15), observed.sink.writeClicks(batch)) };
+    const spool = await openSpool();
+    const buffer = makeBuffer(slow, spool, { spoolAfter: 20, batchSize: 5 });
+    const pushed = clicks(0, 200);
+    let deepest = 0;
+    let mostSpooled = 0;
+    const arriving = (async () => {
+      for (let i = 0; i < pushed.length; i += 10) {
+        for (const c of pushed.slice(i, i + 10)) buffer.push(c);
+        deepest = Math.max(deepest, buffer.depth);
+        mostSpooled = Math.max(mostSpooled, buffer.spooled.clicks);
+        await sleep(5);
+      }
+    })();
+    const flushing = buffer.flush();
+    await arriving;
+    // Memory holds spoolAfter, plus what arrives during the one write in progress (10 every 5 ms, 15 ms
+    // and more a write), not the backlog: without the move it would hold most of the 200.
+    expect(deepest).toBeLessThanOrEqual(20 + 40);
+    expect(mostSpooled).toBeGreaterThan(0);
+    await flushing;
+    await buffer.flush();
+    expect(observed.batches.flat()).toEqual(idsOf(pushed));
+    expect(await streamIds()).toEqual(idsOf(pushed));
+    expect(buffer.spooled).toEqual({ clicks: 0, bytes: 0 });
+  });
+
   it('replays a killed process’s spool at the next start, writing each click exactly once', async () => {
     let down = true;
     const first = await openSpool();
