@@ -35,6 +35,8 @@ export interface LoadRun {
   /** Requests sent that got no answer: the server may have handled them uncounted. */
   unanswered: number;
   latencies: Float64Array;
+  /** For a gateway: clicks it wrote to Redis while the load ran (the answers, less its backlog's growth). */
+  clicksStored?: number;
   /** CPU use in % of one core while the load ran: this process, the server, our helpers (Redis), and everything else on the host. */
   loadgenCpuPct: number;
   serverCpuPct: number | null;

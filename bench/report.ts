@@ -30,8 +30,13 @@ export interface Summary {
   redisCpuPct: number | null;
   otherCpuPct: number | null;
   serverWaitPct: number | null;
+  /** Clicks a gateway wrote to Redis per second while loaded, mean of the rounds; null for others. */
+  storedPerSec: number | null;
+  /** Per round the lower of req/s and clicks into Redis/s (what could last), mean of the rounds. */
+  sustainedRps: number;
+  /** sustainedRps over the baseline's req/s. */
   ratio: number | null;
-  perRound: { rps: number; completed: number; elapsedMs: number; p50: number; p99: number; p999: number; statusCounts: Record<string, number>; socketErrors: number; serverCpuPct: number | null; loadgenCpuPct: number; redisCpuPct: number | null; otherCpuPct: number | null; serverWaitPct: number | null; unanswered: number }[];
+  perRound: { rps: number; storedPerSec: number | null; completed: number; elapsedMs: number; p50: number; p99: number; p999: number; statusCounts: Record<string, number>; socketErrors: number; serverCpuPct: number | null; loadgenCpuPct: number; redisCpuPct: number | null; otherCpuPct: number | null; serverWaitPct: number | null; unanswered: number }[];
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -44,6 +49,9 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
   const otherCpu = known(row.runs.map((r) => r.otherCpuPct));
   const redisCpu = known(row.runs.map((r) => r.helperCpuPct));
   const serverWait = known(row.runs.map((r) => r.serverWaitPct));
+  const storedOf = (r: LoadRun) => (r.clicksStored === undefined ? null : (r.clicksStored / r.elapsedMs) * 1000);
+  const stored = known(row.runs.map(storedOf));
+  const sustainedRps = mean(row.runs.map((r) => Math.min(r.rps, storedOf(r) ?? r.rps)));
   return {
     target: row.target,
     note: row.note,
@@ -62,11 +70,14 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
     redisCpuPct: redisCpu.length === 0 ? null : mean(redisCpu),
     otherCpuPct: otherCpu.length === 0 ? null : mean(otherCpu),
     serverWaitPct: serverWait.length === 0 ? null : mean(serverWait),
-    ratio: baselineRps === null ? null : mean(rps) / baselineRps,
+    storedPerSec: stored.length === 0 ? null : mean(stored),
+    sustainedRps,
+    ratio: baselineRps === null ? null : sustainedRps / baselineRps,
     perRound: row.runs.map((r) => {
       const s = new Float64Array(r.latencies).sort();
       return {
         rps: r.rps,
+        storedPerSec: storedOf(r),
         completed: r.completed,
         elapsedMs: r.elapsedMs,
         p50: percentile(s, 50),
@@ -88,15 +99,18 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
 const f = (x: number | null, digits: number) => (x === null || Number.isNaN(x) ? '-' : x.toFixed(digits));
 
 /**
+ * 'into Redis/s': clicks a gateway wrote to Redis while loaded. 'vs base': per round the lower of
+ * req/s and that (a rate Redis does not keep up with cannot last), over the baseline's req/s.
  * CPU columns are % of one core while the load ran: server (all its threads), the time its main
  * thread waited for a CPU, load generator, the bench's Redis, and anything else on the host.
  */
 export function table(summaries: Summary[]): string {
-  const head = ['target', 'req/s mean', 'min–max', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'vs base', 'peak RSS MB', 'srv CPU%', 'srv wait%', 'lg CPU%', 'redis CPU%', 'other CPU%'];
+  const head = ['target', 'req/s mean', 'min–max', 'into Redis/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'vs base', 'peak RSS MB', 'srv CPU%', 'srv wait%', 'lg CPU%', 'redis CPU%', 'other CPU%'];
   const rows = summaries.map((s) => [
     s.note === undefined ? s.target : `${s.target} (${s.note})`,
     f(s.rpsMean, 0),
     s.rounds > 1 ? `${f(s.rpsMin, 0)}–${f(s.rpsMax, 0)}` : '-',
+    f(s.storedPerSec, 0),
     f(s.p50, 2),
     f(s.p99, 2),
     f(s.p999, 2),

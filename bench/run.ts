@@ -13,7 +13,21 @@ import { type LoadRun, runLoad } from './load.js';
 import { assertAlive, crashed, killAllSync, markAllStopping, peakRssMb, rssMb, setUpPinning, stopAll, stopChild } from './procs.js';
 import { type Check, checkLine, type Row, summarise, table, writeJson } from './report.js';
 import { TAP_MIX, tapsFor } from './taps.js';
-import { coldStart, countClicks, linkItem, seedLinks, type Server, setUpMerchant, startBaseline, startGateway, startRedis, TAP_HEADERS, waitForFlush } from './targets.js';
+import {
+  type Backlog,
+  backlogOf,
+  coldStart,
+  countClicks,
+  linkItem,
+  seedLinks,
+  type Server,
+  setUpMerchant,
+  startBaseline,
+  startGateway,
+  startRedis,
+  TAP_HEADERS,
+  waitForFlush,
+} from './targets.js';
 
 function setting(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -51,6 +65,24 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/**
+ * Runs a load; for a gateway, also counts the clicks it wrote to Redis meanwhile: its answers less
+ * the growth of its backlog (memory and spool). Fewer than it answered means Redis fell behind, and
+ * the req/s it answered could not last.
+ */
+async function gatewayLoad(gateway: Server | null, load: () => Promise<LoadRun>): Promise<LoadRun> {
+  const before: Backlog | null = gateway === null ? null : await backlogOf(gateway.url);
+  const run = await load();
+  assertAlive();
+  if (gateway === null || before === null) return run;
+  const after = await backlogOf(gateway.url);
+  const backlog = (b: Backlog) => b.buffered + b.spooled + b.dropped;
+  return { ...run, clicksStored: (run.statusCounts['302'] ?? 0) - (backlog(after) - backlog(before)) };
+}
+
+const storedNote = (run: LoadRun) =>
+  run.clicksStored === undefined ? '' : `, ${((run.clicksStored / run.elapsedMs) * 1000).toFixed(0)} clicks/s into Redis`;
+
 async function main(): Promise<number> {
   if (!existsSync(new URL('../dist/runtime/node.js', import.meta.url))) throw new Error('dist/runtime/node.js is missing: run npm run build');
   const pinning = setUpPinning();
@@ -81,13 +113,14 @@ async function main(): Promise<number> {
   let served302 = 0;
   let unanswered = 0;
   const tap = async (name: string, server: Server, durationSec: number): Promise<LoadRun> => {
-    const run = await runLoad({ url: server.url, requests: [], requestsFor, connections: settings.connections, durationSec, serverPid: server.child.pid, helperPids });
-    assertAlive();
+    const run = await gatewayLoad(server === baseline ? null : server, () =>
+      runLoad({ url: server.url, requests: [], requestsFor, connections: settings.connections, durationSec, serverPid: server.child.pid, helperPids }),
+    );
     if (server !== baseline) {
       served302 += run.statusCounts['302'] ?? 0;
       unanswered += run.unanswered;
     }
-    console.log(`${name}: ${run.rps.toFixed(0)} req/s over ${(run.elapsedMs / 1000).toFixed(1)} s`);
+    console.log(`${name}: ${run.rps.toFixed(0)} req/s over ${(run.elapsedMs / 1000).toFixed(1)} s${storedNote(run)}`);
     return run;
   };
 
@@ -178,11 +211,12 @@ async function main(): Promise<number> {
     extraCodes.push(...sample);
     const largeRequestsFor = (connection: number, connections: number) => tapsFor(sample, connection, connections);
     const largeTap = async (name: string, durationSec: number) => {
-      const run = await runLoad({ url: gateway.url, requests: [], requestsFor: largeRequestsFor, connections: settings.connections, durationSec, serverPid: gateway.child.pid, helperPids });
-      assertAlive();
+      const run = await gatewayLoad(gateway, () =>
+        runLoad({ url: gateway.url, requests: [], requestsFor: largeRequestsFor, connections: settings.connections, durationSec, serverPid: gateway.child.pid, helperPids }),
+      );
       served302 += run.statusCounts['302'] ?? 0;
       unanswered += run.unanswered;
-      console.log(`${name}: ${run.rps.toFixed(0)} req/s over ${(run.elapsedMs / 1000).toFixed(1)} s`);
+      console.log(`${name}: ${run.rps.toFixed(0)} req/s over ${(run.elapsedMs / 1000).toFixed(1)} s${storedNote(run)}`);
       return run;
     };
     await largeTap('large warm-up gateway', settings.warmupSec);
@@ -196,7 +230,7 @@ async function main(): Promise<number> {
   const gatewayExit = await stopChild(gateway.child, 25_000);
 
   // Memory flat under load: a fresh gateway, RSS after the early count and after the whole soak.
-  let soak: { redirects: number; early: number; rssEarlyMb: number | null; rssEndMb: number | null; peakRssMb: number | null; ratio: number | null; runs: LoadRun[]; exitCode: number | null; backlog: { buffered: number; dropped: number } } | null = null;
+  let soak: { redirects: number; early: number; rssEarlyMb: number | null; rssEndMb: number | null; peakRssMb: number | null; ratio: number | null; runs: LoadRun[]; exitCode: number | null; backlog: Backlog } | null = null;
   if (settings.soak > 0) {
     const soaked = await startGateway(redisUrl, serverCpu);
     const soakStart = performance.now();
@@ -252,6 +286,12 @@ async function main(): Promise<number> {
   const waited = Math.max(...summaries.map((x) => x.serverWaitPct ?? 0));
   if (waited > 10) notes.push(`the server's main thread waited for its core up to ${waited.toFixed(0)}% of the time ("srv wait%"): its core was shared (GC threads, other processes)`);
   if (noisy > 10) notes.push(`other processes used up to ${noisy.toFixed(0)}% of a core during the runs (column "other CPU%"): figures are noisy`);
+  const behind = [gateSummary, ...(largeSummary === null ? [] : [largeSummary])].filter((x) => x.storedPerSec !== null && x.storedPerSec < 0.98 * x.rpsMean);
+  for (const x of behind) {
+    notes.push(
+      `${x.target}${x.note === undefined ? '' : ` (${x.note})`}: Redis took ${x.storedPerSec?.toFixed(0)} clicks/s while the gateway answered ${x.rpsMean.toFixed(0)} redirects/s; the rest waited in its buffer and spool, so 'vs base' counts what Redis took`,
+    );
+  }
   if (baseSummary.loadgenCpuPct > 90) notes.push(`the load generator used ${baseSummary.loadgenCpuPct.toFixed(0)}% of its core during baseline rounds: the baseline figure is a lower bound, the ratio an upper bound`);
 
   // Every tap the gateway answered is one stream entry: exact unless a request went unanswered
@@ -261,19 +301,24 @@ async function main(): Promise<number> {
   const countersOk = clicks.classified ? clicks.counters <= clicks.stream : within(clicks.counters);
   const clickDetail =
     `${clicks.stream} stream entries, ${clicks.counters} in per-link counters${clicks.classified ? ' (billable taps only)' : ''}, ` +
-    `${mainServed302} redirects served (incl. warm-up), buffered ${backlog.buffered}, dropped ${backlog.dropped}, ${mainUnanswered} taps unanswered`;
+    `${mainServed302} redirects served (incl. warm-up), buffered ${backlog.buffered}, spooled ${backlog.spooled}, dropped ${backlog.dropped}, ${mainUnanswered} taps unanswered`;
   const checks: Check[] = [
-    { name: 'clicks equal', pass: within(clicks.stream) && countersOk && backlog.buffered === 0 && backlog.dropped === 0, detail: clickDetail, hard: true },
+    { name: 'clicks equal', pass: within(clicks.stream) && countersOk && backlog.buffered === 0 && backlog.spooled === 0 && backlog.dropped === 0, detail: clickDetail, hard: true },
     { name: 'gateway exits cleanly', pass: gatewayExit === 0 && (soak?.exitCode ?? 0) === 0 && coldStarts.every((c) => c.exitCode === 0) && crashed().length === 0, detail: `exit code ${gatewayExit}${soak === null ? '' : `, soak gateway ${soak.exitCode}`}${coldStarts.length === 0 ? '' : `, cold-start gateways ${coldStarts.map((c) => c.exitCode).join(' ')}`}`, hard: true },
-    { name: 'throughput ratio >= 0.60', pass: (gateSummary.ratio ?? 0) >= 0.6, detail: `${gateSummary.ratio?.toFixed(2)}`, hard: false },
+    {
+      name: 'throughput ratio >= 0.60',
+      pass: (gateSummary.ratio ?? 0) >= 0.6,
+      detail: `${gateSummary.ratio?.toFixed(2)} by what Redis took (${gateSummary.sustainedRps.toFixed(0)}/s), ${(gateSummary.rpsMean / baseSummary.rpsMean).toFixed(2)} by redirects answered (${gateSummary.rpsMean.toFixed(0)}/s)`,
+      hard: false,
+    },
     { name: 'gateway p99 <= 5 ms', pass: gateSummary.p99 <= 5, detail: `${gateSummary.p99.toFixed(2)} ms`, hard: false },
     { name: 'gateway p99.9 <= 20 ms', pass: gateSummary.p999 <= 20, detail: `${gateSummary.p999.toFixed(2)} ms`, hard: false },
   ];
   if (extraClicks !== null) {
-    const soakBacklog = soak?.backlog ?? { buffered: 0, dropped: 0 };
+    const soakBacklog = soak?.backlog ?? { buffered: 0, spooled: 0, dropped: 0 };
     checks.push({
       name: 'clicks equal after the extra modes',
-      pass: within(extraClicks.stream, served302, unanswered) && extraClicks.counters <= extraClicks.stream && finalBacklog.buffered === 0 && finalBacklog.dropped === 0 && soakBacklog.buffered === 0 && soakBacklog.dropped === 0,
+      pass: within(extraClicks.stream, served302, unanswered) && extraClicks.counters <= extraClicks.stream && [finalBacklog, soakBacklog].every((b) => b.buffered === 0 && b.spooled === 0 && b.dropped === 0),
       detail: `${extraClicks.stream} stream entries, ${extraClicks.counters} in per-link counters, ${served302} redirects served by all gateways, ${unanswered} taps unanswered`,
       hard: true,
     });
@@ -287,11 +332,11 @@ async function main(): Promise<number> {
     });
   }
   if (large !== null && largeSummary !== null) {
-    const ratio = largeSummary.rpsMean / gateSummary.rpsMean;
+    const ratio = largeSummary.sustainedRps / gateSummary.sustainedRps;
     checks.push({
       name: 'throughput flat in data size (within 10%)',
       pass: ratio >= 0.9,
-      detail: `${ratio.toFixed(2)}: ${largeSummary.rpsMean.toFixed(0)} req/s tapping ${fmt(large.tapped)} of ${fmt(large.links)} seeded links vs ${gateSummary.rpsMean.toFixed(0)} req/s over ${fmt(merchant.codes.length)} links; seeded in ${(large.seedMs / 1000).toFixed(1)} s`,
+      detail: `${ratio.toFixed(2)}: ${largeSummary.sustainedRps.toFixed(0)}/s tapping ${fmt(large.tapped)} of ${fmt(large.links)} seeded links vs ${gateSummary.sustainedRps.toFixed(0)}/s over ${fmt(merchant.codes.length)} links (redirects answered and clicks into Redis, the lower); seeded in ${(large.seedMs / 1000).toFixed(1)} s`,
       hard: false,
     });
     notes.push(`large: the large rounds tap ${fmt(large.tapped)} links drawn at random from all ${fmt(large.links)}, each connection going round them as in the 1,000-link rounds: only the size of the data differs`);

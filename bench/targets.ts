@@ -204,12 +204,24 @@ export async function setUpMerchant(gatewayUrl: string, count: number): Promise<
 }
 
 /** Waits until the gateway says no click is buffered; returns its last backlog report. */
-export async function waitForFlush(gatewayUrl: string, timeoutMs: number): Promise<{ buffered: number; dropped: number }> {
+export interface Backlog {
+  buffered: number;
+  spooled: number;
+  dropped: number;
+}
+
+/** The gateway's clicks not yet in Redis (in memory and in its spool), and those it dropped. */
+export async function backlogOf(gatewayUrl: string): Promise<Backlog> {
+  const { clicks } = (await (await fetch(`${gatewayUrl}/readyz`)).json()) as { clicks: Backlog };
+  return { buffered: clicks.buffered, spooled: clicks.spooled, dropped: clicks.dropped };
+}
+
+export async function waitForFlush(gatewayUrl: string, timeoutMs: number): Promise<Backlog> {
   const deadline = Date.now() + timeoutMs;
-  let clicks = { buffered: -1, dropped: 0 };
+  let clicks: Backlog = { buffered: -1, spooled: -1, dropped: 0 };
   while (Date.now() < deadline) {
-    clicks = ((await (await fetch(`${gatewayUrl}/readyz`)).json()) as { clicks: typeof clicks }).clicks;
-    if (clicks.buffered === 0) return clicks;
+    clicks = await backlogOf(gatewayUrl);
+    if (clicks.buffered === 0 && clicks.spooled === 0) return clicks;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return clicks;
