@@ -31,6 +31,7 @@ export class ClickBuffer {
   private spillQueued = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   private droppedCount = 0;
+  private movingCount = 0;
   private writtenCount = 0;
 
   constructor(
@@ -54,9 +55,9 @@ export class ClickBuffer {
     }
   }
 
-  /** Clicks waiting in memory. */
+  /** Clicks waiting in memory, counting those on their way to the spool until they are on disk. */
   get depth(): number {
-    return this.pending.length;
+    return this.pending.length + this.movingCount;
   }
 
   /** Clicks waiting in the spool, and the bytes they take on disk. */
@@ -162,11 +163,14 @@ export class ClickBuffer {
     if (spool === undefined || this.pending.length === 0) return;
     const moving = this.pending;
     this.pending = [];
+    this.movingCount = moving.length;
     try {
       await spool.append(moving);
     } catch (error) {
       this.pending = moving.concat(this.pending);
       this.options.onSpoolError?.(error);
+    } finally {
+      this.movingCount = 0;
     }
   }
 }

@@ -7,6 +7,7 @@ import { ClickBuffer } from '../../src/clicks/buffer.js';
 import type { ClickRecord } from '../../src/domain/click.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import type { ClickSink, Store } from '../../src/store/types.js';
+import type { ClickSpool } from '../../src/clicks/spool.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { clickEnricher } from '../../src/clicks/enrich.js';
@@ -277,7 +278,7 @@ describe('ClickBuffer with a spool, writing to the real Redis store', () => {
     spools.push(spool);
     return spool;
   };
-  const makeBuffer = (sink: ClickSink, spool: FileClickSpool, options: Partial<ConstructorParameters<typeof ClickBuffer>[1]> = {}) => {
+  const makeBuffer = (sink: ClickSink, spool: ClickSpool, options: Partial<ConstructorParameters<typeof ClickBuffer>[1]> = {}) => {
     const buffer = new ClickBuffer(sink, { enrich: clickEnricher(new UserAgentCache()), batchSize: 3, maxBuffered: 1000, spool, ...options });
     buffers.push(buffer);
     return buffer;
@@ -371,6 +372,35 @@ describe('ClickBuffer with a spool, writing to the real Redis store', () => {
     expect(observed.batches.flat()).toEqual(idsOf(pushed));
     expect(await streamIds()).toEqual(idsOf(pushed));
     expect(buffer.spooled).toEqual({ clicks: 0, bytes: 0 });
+  });
+
+  it('counts clicks on their way to the spool as waiting in memory until they are on disk', async () => {
+    // What /readyz reports: "nothing buffered" must mean a kill now loses nothing.
+    const observed = observedSink(store, () => 'before');
+    const spool = await openSpool();
+    let landed!: () => void;
+    const onDisk = new Promise<void>((resolve) => (landed = resolve));
+    const slowSpool: ClickSpool = {
+      append: async (records) => {
+        await onDisk;
+        await spool.append(records);
+      },
+      peek: (max) => spool.peek(max),
+      advance: (count) => spool.advance(count),
+      get size() {
+        return spool.size;
+      },
+    };
+    const buffer = makeBuffer(observed.sink, slowSpool);
+    for (const c of clicks(0, 4)) buffer.push(c);
+    const failing = buffer.flush().catch(() => {});
+    await sleep(20);
+    expect(buffer.spooled.clicks).toBe(0);
+    expect(buffer.depth).toBe(4);
+    landed();
+    await failing;
+    expect(buffer.depth).toBe(0);
+    expect(buffer.spooled.clicks).toBe(4);
   });
 
   it('replays a killed process’s spool at the next start, writing each click exactly once', async () => {
