@@ -111,12 +111,27 @@ export const BulkResult = z
 
 export const CodeParam = z.object({ code: z.string().openapi({ param: { name: 'code', in: 'path' }, example: 'spring-serum' }) });
 
+/**
+ * A page size from the query string: digits only, so '1e1', '0x10' or ' 5' are refused rather than
+ * read as numbers they only resemble.
+ */
+const pageSize = (max: number, fallback: number) => {
+  const message = `must be a whole number from 1 to ${max}`;
+  return z
+    .string()
+    .regex(/^[1-9][0-9]{0,5}$/, message)
+    .transform(Number)
+    .pipe(z.number().max(max, message))
+    .default(fallback)
+    .openapi({ type: 'integer', minimum: 1, maximum: max, default: fallback });
+};
+
 export const ListQuery = z
   .object({
     noteId: id('Only links under this note').optional(),
     campaignId: id('Only links in this campaign').optional(),
     cursor: z.string().max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: pageSize(200, 50),
   })
   .strict();
 
@@ -170,7 +185,12 @@ export const Spend = z
   .object({
     amount,
     currency: z.string().max(8),
-    date: z.iso.date().optional().openapi({ description: 'The UTC day this spend is for; without it, the campaign total' }),
+    date: z.iso
+      .date()
+      // Day buckets are named by four-digit years since the epoch: earlier days would name none.
+      .refine((day) => day >= '1970-01-01', 'must be 1970-01-01 or later')
+      .optional()
+      .openapi({ description: 'The UTC day this spend is for; without it, the campaign total' }),
   })
   .strict()
   .openapi('Spend');
@@ -191,6 +211,6 @@ export const ClicksQuery = z
     from: z.string().optional(),
     to: z.string().optional(),
     cursor: z.string().max(64).optional(),
-    limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+    limit: pageSize(10_000, 1000),
   })
   .strict();

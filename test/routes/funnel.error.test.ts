@@ -184,6 +184,13 @@ describe('PUT /v1/campaigns/:campaignId/spend refusals', () => {
   it('a malformed date', async () => {
     for (const date of ['2026-02-30', '26-01-01', 'today']) await refused(() => spend('err-campaign', { amount: 5, currency: 'CNY', date }), 400);
   });
+
+  it('a day before 1970, which no day bucket can name', async () => {
+    for (const date of ['0000-01-01', '1969-12-31']) {
+      const body = await refused(() => spend('err-campaign', { amount: 5, currency: 'CNY', date }), 400);
+      expect(body.detail).toMatch(/1970-01-01 or later/);
+    }
+  });
 });
 
 describe('GET /v1/stats refusals', () => {
@@ -226,6 +233,11 @@ describe('GET /v1/clicks refusals', () => {
     ['limit=0', undefined],
     ['limit=10001', undefined],
     ['limit=abc', undefined],
+    // Numbers only in JavaScript's eyes: 10, 16, 5 and 10.
+    ['limit=1e1', undefined],
+    ['limit=0x10', undefined],
+    ['limit=%205', undefined],
+    ['limit=10.0', undefined],
     ['from=2026-03-02&to=2026-03-01', 'invalid-range'],
     ['from=nope', 'invalid-date'],
   ])('%s', async (query, type) => {

@@ -469,7 +469,7 @@ describe('GET /v1/links', () => {
     await refused(() => send(`/v1/links?cursor=${encodeURIComponent(cursor())}`, { key }), 400);
   });
 
-  it.each(['0', '-1', '201', '1000000', '1.5', 'abc', '', '1e3'])('limit=%j -> 400', async (limit) => {
+  it.each(['0', '-1', '201', '1000000', '1.5', 'abc', '', '1e3', '1e1', '0x10', ' 5', '10.0', '+5', '050'])('limit=%j -> 400', async (limit) => {
     const body = await refused(() => send(`/v1/links?limit=${encodeURIComponent(limit)}`, { key }), 400);
     expect(body.detail).toMatch(/limit/);
   });
