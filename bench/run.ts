@@ -230,7 +230,7 @@ async function main(): Promise<number> {
   const gatewayExit = await stopChild(gateway.child, 25_000);
 
   // Memory flat under load: a fresh gateway, RSS after the early count and after the whole soak.
-  let soak: { redirects: number; early: number; rssEarlyMb: number | null; rssEndMb: number | null; peakRssMb: number | null; ratio: number | null; runs: LoadRun[]; exitCode: number | null; backlog: Backlog } | null = null;
+  let soak: { redirects: number; early: number; rssEarlyMb: number | null; rssEndMb: number | null; flushed: { rssEarlyMb: number | null; rssEndMb: number | null; bufferedEarly: number; bufferedEnd: number }; peakRssMb: number | null; ratio: number | null; runs: LoadRun[]; exitCode: number | null; backlog: Backlog } | null = null;
   if (settings.soak > 0) {
     const soaked = await startGateway(redisUrl, serverCpu);
     const soakStart = performance.now();
@@ -240,8 +240,15 @@ async function main(): Promise<number> {
       served302 += run.statusCounts['302'] ?? 0;
       unanswered += run.unanswered;
       const rss = rssMb(soaked.child.pid);
-      console.log(`${name}: ${fmt(run.completed)} redirects at ${run.rps.toFixed(0)} req/s, RSS ${rss?.toFixed(0) ?? '-'} MB (${((performance.now() - soakStart) / 1000).toFixed(0)} s into the soak)`);
-      return { run, rss };
+      const { buffered, spooled } = await backlogOf(soaked.url);
+      // The same reading with no clicks waiting: tells a backlog that happened to be there from growth.
+      await waitForFlush(soaked.url, 60_000);
+      const rssFlushed = rssMb(soaked.child.pid);
+      console.log(
+        `${name}: ${fmt(run.completed)} redirects at ${run.rps.toFixed(0)} req/s, RSS ${rss?.toFixed(0) ?? '-'} MB with ${fmt(buffered)} clicks in memory ` +
+          `(${fmt(spooled)} spooled), ${rssFlushed?.toFixed(0) ?? '-'} MB once flushed (${((performance.now() - soakStart) / 1000).toFixed(0)} s into the soak)`,
+      );
+      return { run, rss, rssFlushed, buffered };
     };
     const early = await phase('soak to early', settings.soakEarly);
     const rest = await phase('soak to end', settings.soak - early.run.completed);
@@ -253,6 +260,7 @@ async function main(): Promise<number> {
       redirects,
       early: early.run.completed,
       rssEarlyMb: early.rss,
+      flushed: { rssEarlyMb: early.rssFlushed, rssEndMb: rest.rssFlushed, bufferedEarly: early.buffered, bufferedEnd: rest.buffered },
       rssEndMb: rest.rss,
       peakRssMb: soakPeak,
       ratio: early.rss === null || rest.rss === null ? null : rest.rss / early.rss,
@@ -345,7 +353,9 @@ async function main(): Promise<number> {
     checks.push({
       name: 'RSS flat under load (end within 20% of early)',
       pass: soak.ratio !== null && soak.ratio <= 1.2,
-      detail: `${soak.ratio?.toFixed(2) ?? '-'}: RSS ${soak.rssEndMb?.toFixed(0) ?? '-'} MB after ${fmt(soak.redirects)} redirects vs ${soak.rssEarlyMb?.toFixed(0) ?? '-'} MB after ${fmt(soak.early)} (peak ${soak.peakRssMb?.toFixed(0) ?? '-'} MB)`,
+      detail:
+        `${soak.ratio?.toFixed(2) ?? '-'}: RSS ${soak.rssEndMb?.toFixed(0) ?? '-'} MB after ${fmt(soak.redirects)} redirects vs ${soak.rssEarlyMb?.toFixed(0) ?? '-'} MB after ${fmt(soak.early)} ` +
+        `(${fmt(soak.flushed.bufferedEnd)} and ${fmt(soak.flushed.bufferedEarly)} clicks in memory then; once flushed ${soak.flushed.rssEndMb?.toFixed(0) ?? '-'} MB vs ${soak.flushed.rssEarlyMb?.toFixed(0) ?? '-'} MB; peak ${soak.peakRssMb?.toFixed(0) ?? '-'} MB)`,
       hard: false,
     });
   }
@@ -361,7 +371,7 @@ async function main(): Promise<number> {
     clicks: { ...clicks, served302: mainServed302, backlog },
     coldStarts,
     large: large === null || largeSummary === null ? null : { links: large.links, tapped: large.tapped, seedMs: large.seedMs, seedPerSec: large.seedPerSec, checkedCode: large.checkedCode, rpsMean: largeSummary.rpsMean, ratioTo1000Links: largeSummary.rpsMean / gateSummary.rpsMean },
-    soak: soak === null ? null : { redirects: soak.redirects, early: soak.early, rssEarlyMb: soak.rssEarlyMb, rssEndMb: soak.rssEndMb, peakRssMb: soak.peakRssMb, ratio: soak.ratio, exitCode: soak.exitCode, backlog: soak.backlog },
+    soak: soak === null ? null : { redirects: soak.redirects, early: soak.early, rssEarlyMb: soak.rssEarlyMb, rssEndMb: soak.rssEndMb, flushed: soak.flushed, peakRssMb: soak.peakRssMb, ratio: soak.ratio, exitCode: soak.exitCode, backlog: soak.backlog },
     extraClicks: extraClicks === null ? null : { ...extraClicks, served302, unanswered, backlog: finalBacklog },
     checks,
     notes,
