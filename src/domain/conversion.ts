@@ -19,17 +19,8 @@ export const ORDER_ID_PATTERN = ID_PATTERN;
 /** How far the merchant's clock may run ahead of ours, as for signed landings. */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
-/**
- * Vets an order before it counts. `click` is null both for an unknown click id and for another
- * merchant's click, so the answer never tells a merchant that someone else's click exists.
- */
-export function checkConversion(
-  input: ConversionInput,
-  click: { at: number } | null,
-  merchantCurrency: string,
-  attributionWindowMs: number,
-  nowMs: number,
-): void {
+/** Vets what the report itself says: checked before anything is looked up. */
+export function checkOrderReport(input: ConversionInput, merchantCurrency: string, nowMs: number): void {
   if (!ORDER_ID_PATTERN.test(input.orderId)) {
     throw invalid('invalid-order-id', 'orderId must be 1 to 128 characters from A-Z, a-z, 0-9, ".", "_", ":" and "-".', {
       field: 'orderId',
@@ -39,6 +30,13 @@ export function checkConversion(
   if (input.occurredAtMs > nowMs + CLOCK_SKEW_MS) {
     throw invalid('occurred-in-future', 'occurredAt is in the future.', { field: 'occurredAt' });
   }
+}
+
+/**
+ * Vets a new order against its click. `click` is null both for an unknown click id and for another
+ * merchant's click, so the answer never tells a merchant that someone else's click exists.
+ */
+export function checkAttribution(input: ConversionInput, click: { at: number } | null, attributionWindowMs: number): void {
   if (click === null) {
     throw new HanglinkError('not_found', 'unknown-click', 'Not found', 'No click with that clickId exists.', { field: 'clickId' });
   }

@@ -1,4 +1,4 @@
-import { checkConversion } from '../domain/conversion.js';
+import { checkAttribution, checkOrderReport } from '../domain/conversion.js';
 import { HanglinkError } from '../domain/errors.js';
 import type { Merchant } from '../domain/merchant.js';
 import { formatAmount, parseAmount } from '../domain/money.js';
@@ -39,10 +39,16 @@ export async function recordConversion(deps: ConversionDeps, merchant: Merchant,
   const nowMs = deps.now();
   const amountMinor = parseAmount(request.amount);
   const occurredAtMs = request.occurredAt === undefined ? nowMs : Date.parse(request.occurredAt);
+  const input = { ...request, amountMinor, occurredAtMs };
+  checkOrderReport(input, merchant.currency, nowMs);
+  // A store retrying a report gets the same answer however late it retries: once its click has left
+  // the window, or has been forgotten, the order it already reported is still a duplicate.
+  const known = await deps.store.findOrder(merchant.id, request.orderId);
+  if (known !== null) return { duplicate: true, order: known };
   const origin = await deps.store.clickOrigin(request.clickId);
   // Another merchant's click is, to this merchant, no click at all.
   const own = origin !== null && origin.merchantId === merchant.id ? origin : null;
-  checkConversion({ ...request, amountMinor, occurredAtMs }, own, merchant.currency, deps.attributionWindowMs, nowMs);
+  checkAttribution(input, own, deps.attributionWindowMs);
   const order: Order = {
     merchantId: merchant.id,
     orderId: request.orderId,

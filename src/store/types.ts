@@ -109,6 +109,8 @@ export interface ClickPage {
 export interface AttributionStore {
   /** The click's origin while its marker lives (the attribution window and a day), else null. */
   clickOrigin(clickId: string): Promise<ClickOrigin | null>;
+  /** The merchant's order with this id, as recorded (with what was refunded), or null. */
+  findOrder(merchantId: string, orderId: string): Promise<Order | null>;
   /** Records an order once and counts it; a second call with the same merchant and orderId changes nothing. */
   recordOrder(order: Order): Promise<{ outcome: 'recorded' } | { outcome: 'duplicate'; order: Order }>;
   /** Takes an amount back out of an order's figures; the whole amount also takes the order (and its new customer) out. */

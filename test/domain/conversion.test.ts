@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkConversion, type ConversionInput, ORDER_ID_PATTERN } from '../../src/domain/conversion.js';
+import { checkAttribution, type ConversionInput, checkOrderReport, ORDER_ID_PATTERN } from '../../src/domain/conversion.js';
 import { HanglinkError } from '../../src/domain/errors.js';
 
 const MINUTE = 60_000;
@@ -25,10 +25,13 @@ function refusal(run: () => unknown): HanglinkError {
   throw new Error('expected a HanglinkError, but nothing was thrown');
 }
 
-const check = (input: Partial<ConversionInput>, click: { at: number } | null = CLICK, nowMs = NOW) =>
-  checkConversion({ ...ORDER, ...input }, click, 'CNY', WINDOW, nowMs);
+// In the order the service runs them: the report itself, then (for an order not yet known) its click.
+const check = (input: Partial<ConversionInput>, click: { at: number } | null = CLICK, nowMs = NOW) => {
+  checkOrderReport({ ...ORDER, ...input }, 'CNY', nowMs);
+  checkAttribution({ ...ORDER, ...input }, click, WINDOW);
+};
 
-describe('checkConversion', () => {
+describe('checkOrderReport, then checkAttribution', () => {
   it('takes an order placed after its click, inside the window, in the merchant’s currency', () => {
     expect(() => check({})).not.toThrow();
   });

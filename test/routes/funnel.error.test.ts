@@ -119,6 +119,21 @@ describe('POST /v1/conversions refusals', () => {
     }
   });
 
+  it('an order already reported, reported again after its click left the window: the same duplicate answer, nothing counted', async () => {
+    gw.clock.now = clickedAt + 30 * DAY_MS;
+    try {
+      const before = await namespaceSnapshot(gw.redis);
+      const figures = await totals();
+      const res = await send('/v1/conversions', { method: 'POST', key, json: { clickId, orderId: 'order-1', amount: '100.00', currency: 'CNY', newCustomer: true } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ orderId: 'order-1', clickId, duplicate: true, amount: 100 });
+      expect(await namespaceSnapshot(gw.redis)).toEqual(before);
+      expect(await totals()).toEqual(figures);
+    } finally {
+      gw.clock.now = clickedAt;
+    }
+  });
+
   it('occurredAt before the click', async () => {
     await refused(() => report({ occurredAt: new Date(clickedAt - 3_600_000).toISOString() }), 400, 'occurred-before-click');
   });

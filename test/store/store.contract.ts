@@ -753,6 +753,16 @@ export function describeStoreContract(name: string, make: (options?: StoreOption
           expect(await store.recordOrder(order('o1'))).toEqual({ outcome: 'duplicate', order: order('o1', { refundedMinor: 900 }) });
         });
 
+        it('finds a recorded order by merchant and order id, with what was refunded, and nothing else', async () => {
+          expect(await store.findOrder('m1', 'o1')).toBeNull();
+          await store.recordOrder(order('o1'));
+          expect(await store.findOrder('m1', 'o1')).toEqual(order('o1'));
+          await store.refundOrder('m1', 'o1', 900);
+          expect(await store.findOrder('m1', 'o1')).toEqual(order('o1', { refundedMinor: 900 }));
+          expect(await store.findOrder('m2', 'o1')).toBeNull();
+          expect(await store.findOrder('m1', 'o2')).toBeNull();
+        });
+
         it('keeps order ids per merchant', async () => {
           const M2: ClickOrigin = { ...SPRING, merchantId: 'm2', linkCode: 'code-z' };
           const theirs = order('o1', { merchantId: 'm2', origin: M2, amountMinor: 3_000, newCustomer: false });

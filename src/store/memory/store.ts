@@ -228,6 +228,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return marker === undefined || marker.expiresAt <= Date.now() ? null : { ...marker.origin };
     },
 
+    async findOrder(merchantId, orderId) {
+      return readOrder(merchantId, orderId);
+    },
+
     async recordOrder(order) {
       const existing = readOrder(order.merchantId, order.orderId);
       if (existing !== null) return { outcome: 'duplicate', order: existing };

@@ -25,6 +25,8 @@ export function redisAttribution(redis: Redis, keys: RedisKeys, scripts: Scripts
   };
 
   return {
+    findOrder: readOrder,
+
     async clickOrigin(clickId) {
       const key = keys.click(clickId);
       try {
