@@ -48,8 +48,14 @@ export function openStore(config: Config, log: Log): { store: Store; kind: 'redi
   });
   redis.on('error', (error: Error) => log(`hanglink: redis: ${error.message}`));
   const ready = new Promise<void>((resolve, reject) => {
+    const waiting = setTimeout(() => {
+      log('hanglink: Redis is not reachable yet; starting anyway (/readyz says so), known links will load once it is');
+      resolve();
+    }, READY_WAIT_MS);
+    waiting.unref?.();
     // On every connection, not only the first: a failover can land on another server.
     redis.on('ready', () => {
+      clearTimeout(waiting);
       redis.info('server').then(
         (info) => {
           const problem = redisVersionProblem(info);
@@ -60,10 +66,6 @@ export function openStore(config: Config, log: Log): { store: Store; kind: 'redi
         () => resolve(),
       );
     });
-    setTimeout(() => {
-      log('hanglink: Redis is not reachable yet; starting anyway (/readyz says so), known links will load once it is');
-      resolve();
-    }, READY_WAIT_MS).unref();
   });
   return { store: createRedisStore(redis, { prefix: config.redisPrefix, clickPolicy: config.clickPolicy }), kind: 'redis', ready };
 }

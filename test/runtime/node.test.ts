@@ -87,6 +87,22 @@ describe('the Node entry (npm start)', () => {
     }
   });
 
+  it('says Redis is not reachable only when it is not: past the 3 s start-up wait, serving either way', async () => {
+    const secrets = { HANGLINK_ADMIN_TOKEN: ADMIN, HANGLINK_SIGNING_KEYS: 'k1:runtime-signing-secret-0123456789' };
+    const up = startEntry({ REDIS_URL: inject('redisUrl'), HANGLINK_REDIS_PREFIX: redis.prefix, ...secrets });
+    const down = startEntry({ REDIS_URL: 'redis://127.0.0.1:1', ...secrets });
+    try {
+      await Promise.all([up.port, down.port]);
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      expect(up.output()).not.toMatch(/not reachable/);
+      expect(down.output()).toMatch(/Redis is not reachable yet; starting anyway/);
+      expect((await fetch(`http://127.0.0.1:${await down.port}/healthz`)).status).toBe(200);
+    } finally {
+      up.child.kill('SIGKILL');
+      down.child.kill('SIGKILL');
+    }
+  });
+
   it('runs without Redis on the in-process store and says so loudly, printing the secrets it generated', async () => {
     const gateway = startEntry({});
     try {
