@@ -44,16 +44,32 @@ export async function ownLink(store: LinkStore, merchant: Merchant, code: string
   return link;
 }
 
-export async function updateLink(deps: LinkServiceDeps, merchant: Merchant, code: string, patch: LinkPatch): Promise<Link> {
-  const updated = applyPatch(await ownLink(deps.store, merchant, code), patch, deps.rules, new Date(deps.now()));
-  await deps.store.saveLink(updated);
-  deps.onChange(code);
-  return updated;
+// A change lost to another one made at the same moment is made again on the link as it now is.
+const SAVE_ATTEMPTS = 5;
+
+/**
+ * Reads the merchant's link, derives the new one and saves it only if nobody changed the link in
+ * between; otherwise starts over. `change` returns null when there is nothing to save.
+ */
+async function changeLink(deps: LinkServiceDeps, merchant: Merchant, code: string, change: (link: Link) => Link | null): Promise<Link> {
+  for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
+    const current = await ownLink(deps.store, merchant, code);
+    const changed = change(current);
+    if (changed === null) return current;
+    if (await deps.store.saveLink(changed, current)) {
+      deps.onChange(code);
+      return changed;
+    }
+  }
+  throw new HanglinkError('conflict', 'link-busy', 'Link busy', `Link "${code}" kept changing while this change was made; retry the request.`);
+}
+
+export function updateLink(deps: LinkServiceDeps, merchant: Merchant, code: string, patch: LinkPatch): Promise<Link> {
+  return changeLink(deps, merchant, code, (link) => applyPatch(link, patch, deps.rules, new Date(deps.now())));
 }
 
 export async function deleteLink(deps: LinkServiceDeps, merchant: Merchant, code: string): Promise<void> {
-  const link = await ownLink(deps.store, merchant, code);
-  if (link.status === 'deleted') return;
-  await deps.store.saveLink({ ...link, status: 'deleted', updatedAt: new Date(deps.now()).toISOString() });
-  deps.onChange(code);
+  await changeLink(deps, merchant, code, (link) =>
+    link.status === 'deleted' ? null : { ...link, status: 'deleted', updatedAt: new Date(deps.now()).toISOString() },
+  );
 }

@@ -37,8 +37,12 @@ export interface LinkStore {
    */
   createLink(link: Link): Promise<CreateLinkResult>;
   getLink(code: string): Promise<Link | null>;
-  /** Replaces a stored link (same code); a deleted link leaves the merchant's listings. */
-  saveLink(link: Link): Promise<void>;
+  /**
+   * Replaces a stored link (same code) if it is still as `previous` was read, so two changes at once
+   * cannot undo each other (a PATCH read before a DELETE must not bring the link back); a deleted
+   * link leaves the merchant's listings. false: the link changed meanwhile, and nothing was written.
+   */
+  saveLink(link: Link, previous: Link): Promise<boolean>;
   /** The merchant's live (not deleted) links, newest first. */
   listLinks(merchantId: string, filter: LinkFilter, limit: number, cursor: string | null): Promise<LinkPage>;
 }

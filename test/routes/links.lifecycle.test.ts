@@ -199,6 +199,34 @@ describe('delete', () => {
   });
 });
 
+describe('changes at the same moment', () => {
+  it('a PATCH racing a DELETE never brings the link back, and changes racing each other both land', async () => {
+    const links = await Promise.all(Array.from({ length: 10 }, () => gw.mint(apiKey, {})));
+    await Promise.all(
+      links.map(async (link) => {
+        const answers = await Promise.all([
+          patch(link.code, { url: 'https://item.taobao.com/item.htm?id=77' }),
+          gw.request(`/v1/links/${link.code}`, { method: 'DELETE', key: apiKey }),
+          patch(link.code, { maxClicks: 5 }),
+        ]);
+        // A PATCH that comes after the delete is refused as gone; one before it is overtaken by it.
+        expect(answers.map((res) => res.status).sort()).toEqual(expect.arrayContaining([204]));
+        for (const res of answers) expect([200, 204, 410]).toContain(res.status);
+      }),
+    );
+    await settle();
+    for (const link of links) {
+      expect((await read(link.code)).status).toBe('deleted');
+      await expectGone(await tap(link.code), 'deleted');
+    }
+
+    const busy = await gw.mint(apiKey, {});
+    const [moved, capped] = await Promise.all([patch(busy.code, { url: 'https://item.taobao.com/item.htm?id=88' }), patch(busy.code, { maxClicks: 7 })]);
+    expect([moved.status, capped.status]).toEqual([200, 200]);
+    expect(await read(busy.code)).toMatchObject({ url: 'https://item.taobao.com/item.htm?id=88', maxClicks: 7 });
+  });
+});
+
 describe('changing the destination', () => {
   it('sends the very next tap to the new url', async () => {
     const link = await gw.mint(apiKey, { url: 'https://item.taobao.com/item.htm?id=1' });

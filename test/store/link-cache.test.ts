@@ -50,7 +50,7 @@ describe('LinkCache in front of the Redis store', () => {
     await store.createLink(link('c-refresh'));
     const links = cache();
     await links.get('c-refresh');
-    await store.saveLink({ ...link('c-refresh'), url: 'https://item.taobao.com/item.htm?id=2' });
+    await store.saveLink({ ...link('c-refresh'), url: 'https://item.taobao.com/item.htm?id=2' }, link('c-refresh'));
 
     clock.now += 400;
     expect(links.peek('c-refresh')?.link.url).toMatch(/id=1$/);
@@ -64,7 +64,7 @@ describe('LinkCache in front of the Redis store', () => {
     await store.createLink(link('c-race'));
     const links = cache();
     const stale = links.get('c-race');
-    await store.saveLink({ ...link('c-race'), status: 'paused' });
+    await store.saveLink({ ...link('c-race'), status: 'paused' }, link('c-race'));
     links.invalidate('c-race');
     await stale;
     expect(links.peek('c-race')).toBeUndefined();

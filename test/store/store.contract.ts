@@ -222,15 +222,30 @@ export function describeStoreContract(name: string, make: (options?: StoreOption
       it('replaces a link on save', async () => {
         await createAll([link('abc', 1)]);
         const paused = { ...link('abc', 1), status: 'paused' as const, url: 'https://shop.example/new', updatedAt: new Date(BASE_MS + 9000).toISOString() };
-        await store.saveLink(paused);
+        expect(await store.saveLink(paused, link('abc', 1))).toBe(true);
         expect(await store.getLink('abc')).toEqual(paused);
         expect((await store.listLinks('m1', {}, 10, null)).links).toEqual([paused]);
+      });
+
+      it('saves nothing over a link that changed since it was read, and says so', async () => {
+        const read = link('cas', 1, { campaignId: 'spring' });
+        await createAll([read]);
+        const deleted = { ...read, status: 'deleted' as const, updatedAt: new Date(BASE_MS + 5000).toISOString() };
+        expect(await store.saveLink(deleted, read)).toBe(true);
+
+        // A change derived from the link as it was before the delete must not bring it back.
+        const stalePatch = { ...read, url: 'https://shop.example/late', updatedAt: new Date(BASE_MS + 6000).toISOString() };
+        expect(await store.saveLink(stalePatch, read)).toBe(false);
+        expect(await store.getLink('cas')).toEqual(deleted);
+        expect((await store.listLinks('m1', {}, 10, null)).links).toEqual([]);
+        expect(await store.saveLink({ ...read, code: 'never-made' }, { ...read, code: 'never-made' })).toBe(false);
+        expect(await store.getLink('never-made')).toBeNull();
       });
 
       it('takes a deleted link out of every listing but still resolves it as deleted', async () => {
         const doomed = link('doomed', 2, { campaignId: 'spring', externalId: 'sku-1' });
         await createAll([link('kept', 1, { campaignId: 'spring' }), doomed]);
-        await store.saveLink({ ...doomed, status: 'deleted' });
+        expect(await store.saveLink({ ...doomed, status: 'deleted' }, doomed)).toBe(true);
 
         expect((await store.getLink('doomed'))?.status).toBe('deleted');
         for (const filter of [{}, { noteId: 'note-1' }, { campaignId: 'spring' }, { noteId: 'note-1', campaignId: 'spring' }]) {

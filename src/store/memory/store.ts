@@ -141,14 +141,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
     getLink,
 
-    async saveLink(link) {
+    async saveLink(link, previous) {
+      if (links.get(link.code) !== JSON.stringify(previous)) return false;
       links.set(link.code, JSON.stringify(link));
       const merchantIndexes = indexes.get(link.merchantId);
-      if (link.status !== 'deleted' || merchantIndexes === undefined) return;
+      if (link.status !== 'deleted' || merchantIndexes === undefined) return true;
       const member = listingMember(link);
       merchantIndexes.all.delete(member);
       merchantIndexes.byNote.get(link.noteId)?.delete(member);
       if (link.campaignId !== null) merchantIndexes.byCampaign.get(link.campaignId)?.delete(member);
+      return true;
     },
 
     async listLinks(merchantId, { noteId, campaignId }, limit, cursor) {

@@ -19,6 +19,7 @@ import {
  * script gets a new name rather than silently replacing an old one mid-deploy.
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
+const SAVE_LINK = 'hanglinkSaveLinkV1';
 const WRITE_CLICKS = 'hanglinkWriteClicksV4';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const REFUND_ORDER = 'hanglinkRefundOrderV1';
@@ -39,6 +40,19 @@ redis.call('ZADD', merchantIndex, 0, ARGV[2])
 redis.call('ZADD', noteIndex, 0, ARGV[2])
 if campaignIndex ~= '' then redis.call('ZADD', campaignIndex, 0, ARGV[2]) end
 return {'created'}
+`;
+
+// KEYS: link, merchant index, note index, campaign index ('' for none). ARGV: link JSON, the JSON it
+// must still hold, listing member ('' unless the link is now deleted, which takes it out of them).
+const SAVE_LINK_LUA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+if ARGV[3] ~= '' then
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  redis.call('ZREM', KEYS[3], ARGV[3])
+  if KEYS[4] ~= '' then redis.call('ZREM', KEYS[4], ARGV[3]) end
+end
+return 1
 `;
 
 // Writes a batch of clicks in order and counts them; mirrors classifyClick in src/domain/click.ts
@@ -225,12 +239,14 @@ return {'refunded', refunded + amount}
 `;
 
 export type CreateLinkKeys = [link: string, externalId: string, merchant: string, note: string, campaign: string];
+export type SaveLinkKeys = [link: string, merchant: string, note: string, campaign: string];
 
 /** ['created'] | ['code-taken'] | ['external-id-exists', code of the existing link] */
 export type CreateLinkReply = [outcome: 'created' | 'code-taken' | 'external-id-exists', existingCode?: string];
 
 type ScriptedClient = Redis & {
   [CREATE_LINK](...keysThenArgs: string[]): Promise<CreateLinkReply>;
+  [SAVE_LINK](...keysThenArgs: string[]): Promise<0 | 1>;
   [RECORD_ORDER](numberOfKeys: number, ...keysThenArgs: string[]): Promise<string | null>;
   [REFUND_ORDER](numberOfKeys: number, ...keysThenArgs: string[]): Promise<['refunded' | 'exceeds-remaining', number]>;
 };
@@ -240,6 +256,7 @@ type ScriptedPipeline = ChainableCommander & {
 
 export function defineScripts(redis: Redis) {
   redis.defineCommand(CREATE_LINK, { lua: CREATE_LINK_LUA, numberOfKeys: 5 });
+  redis.defineCommand(SAVE_LINK, { lua: SAVE_LINK_LUA, numberOfKeys: 4 });
   // The key count varies with the batch, so it is given per call.
   redis.defineCommand(WRITE_CLICKS, { lua: WRITE_CLICKS_LUA });
   redis.defineCommand(RECORD_ORDER, { lua: RECORD_ORDER_LUA });
@@ -248,6 +265,8 @@ export function defineScripts(redis: Redis) {
   return {
     createLink: (keys: CreateLinkKeys, json: string, member: string, code: string) =>
       scripted[CREATE_LINK](...keys, json, member, code),
+    /** 1 when saved; 0 when the link no longer holds `expected` (nothing written). */
+    saveLink: (keys: SaveLinkKeys, json: string, expected: string, deletedMember: string) => scripted[SAVE_LINK](...keys, json, expected, deletedMember),
     /** The stored order's JSON when the order was already recorded, else null. */
     recordOrder: (orderKey: string, counterKeys: readonly string[], json: string, amountMinor: number, newCustomer: boolean) =>
       scripted[RECORD_ORDER](1 + counterKeys.length, orderKey, ...counterKeys, json, String(amountMinor), newCustomer ? '1' : '0'),

@@ -103,16 +103,20 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
 
     getLink,
 
-    async saveLink(link) {
-      const batch = redis.multi().set(keys.link(link.code), JSON.stringify(link));
-      if (link.status === 'deleted') {
-        const member = listingMember(link);
-        batch
-          .zrem(keys.merchantLinks(link.merchantId), member)
-          .zrem(keys.noteLinks(link.merchantId, link.noteId), member);
-        if (link.campaignId !== null) batch.zrem(keys.campaignLinks(link.merchantId, link.campaignId), member);
-      }
-      await execAll(batch);
+    async saveLink(link, previous) {
+      const deleted = link.status === 'deleted';
+      const saved = await scripts.saveLink(
+        [
+          keys.link(link.code),
+          keys.merchantLinks(link.merchantId),
+          keys.noteLinks(link.merchantId, link.noteId),
+          link.campaignId === null ? '' : keys.campaignLinks(link.merchantId, link.campaignId),
+        ],
+        JSON.stringify(link),
+        JSON.stringify(previous),
+        deleted ? listingMember(link) : '',
+      );
+      return saved === 1;
     },
 
     async listLinks(merchantId, { noteId, campaignId }, limit, cursor) {
