@@ -20,7 +20,7 @@ import {
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
 const SAVE_LINK = 'hanglinkSaveLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV4';
+const WRITE_CLICKS = 'hanglinkWriteClicksV5';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const REFUND_ORDER = 'hanglinkRefundOrderV1';
 
@@ -67,10 +67,10 @@ return 1
 // group type and group id, each counter hash incremented once per counter, and the groups that
 // got clicks added to their sets (SADD).
 // The script text is generated from the layout, so the two cannot disagree.
-function argOf(names: readonly string[], base: string, name: string, offset = 0): string {
+function argOf(names: readonly string[], base: string, name: string): string {
   const at = names.indexOf(name);
   if (at === -1) throw new Error(`click layout: no argument "${name}"`);
-  return `A[${base} + ${offset + at + 1}]`;
+  return `A[${base} + ${at + 1}]`;
 }
 const merchantArg = (name: (typeof MERCHANT_ARGS)[number]) => argOf(MERCHANT_ARGS, 'm', name);
 const linkArg = (name: (typeof LINK_ARGS)[number]) => argOf(LINK_ARGS, 'l', name);
