@@ -71,10 +71,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
  * the req/s it answered could not last.
  */
 async function gatewayLoad(gateway: Server | null, load: () => Promise<LoadRun>): Promise<LoadRun> {
-  const before: Backlog | null = gateway === null ? null : await backlogOf(gateway.url);
+  if (gateway === null) {
+    const run = await load();
+    assertAlive();
+    return run;
+  }
+  const before = await backlogOf(gateway.url);
   const run = await load();
   assertAlive();
-  if (gateway === null || before === null) return run;
   const after = await backlogOf(gateway.url);
   const backlog = (b: Backlog) => b.buffered + b.spooled + b.dropped;
   return { ...run, clicksStored: (run.statusCounts['302'] ?? 0) - (backlog(after) - backlog(before)) };
@@ -112,9 +116,9 @@ async function main(): Promise<number> {
   notes.push(TAP_MIX);
   let served302 = 0;
   let unanswered = 0;
-  const tap = async (name: string, server: Server, durationSec: number): Promise<LoadRun> => {
+  const tap = async (name: string, server: Server, durationSec: number, requests = requestsFor): Promise<LoadRun> => {
     const run = await gatewayLoad(server === baseline ? null : server, () =>
-      runLoad({ url: server.url, requests: [], requestsFor, connections: settings.connections, durationSec, serverPid: server.child.pid, helperPids }),
+      runLoad({ url: server.url, requests: [], requestsFor: requests, connections: settings.connections, durationSec, serverPid: server.child.pid, helperPids }),
     );
     if (server !== baseline) {
       served302 += run.statusCounts['302'] ?? 0;
@@ -210,15 +214,7 @@ async function main(): Promise<number> {
     const sample = codes.slice(0, tapped);
     extraCodes.push(...sample);
     const largeRequestsFor = (connection: number, connections: number) => tapsFor(sample, connection, connections);
-    const largeTap = async (name: string, durationSec: number) => {
-      const run = await gatewayLoad(gateway, () =>
-        runLoad({ url: gateway.url, requests: [], requestsFor: largeRequestsFor, connections: settings.connections, durationSec, serverPid: gateway.child.pid, helperPids }),
-      );
-      served302 += run.statusCounts['302'] ?? 0;
-      unanswered += run.unanswered;
-      console.log(`${name}: ${run.rps.toFixed(0)} req/s over ${(run.elapsedMs / 1000).toFixed(1)} s${storedNote(run)}`);
-      return run;
-    };
+    const largeTap = (name: string, durationSec: number) => tap(name, gateway, durationSec, largeRequestsFor);
     await largeTap('large warm-up gateway', settings.warmupSec);
     const runs: LoadRun[] = [];
     for (let round = 1; round <= settings.rounds; round++) runs.push(await largeTap(`large round ${round} gateway`, settings.durationSec));
