@@ -22,7 +22,8 @@ export interface ClickBufferOptions {
  * already written is skipped). When the store fails, the clicks in memory move to the spool, so a
  * killed process loses at most what arrived since the last flush tick.
  *
- * Writes and moves to the spool run one at a time, so neither can reorder the other.
+ * Flushes and moves to the spool run one at a time, so neither can reorder the other; within a flush,
+ * two batches from memory are in flight, and the store writes the second only once the first has landed.
  */
 export class ClickBuffer {
   private pending: ClickRecord[] = [];
@@ -147,13 +148,46 @@ export class ClickBuffer {
         await spool.advance(batch.length);
         this.writtenCount += batch.length;
       } else if (this.pending.length > 0) {
-        const batch = this.pending.slice(0, batchSize);
-        await this.sink.writeClicks(batch.map(enrich));
-        this.pending.splice(0, batch.length);
-        this.writtenCount += batch.length;
+        await this.writeMemory();
       } else {
         return;
       }
+    }
+  }
+
+  /**
+   * Writes memory out with two batches in flight: the store runs one while the next is built and
+   * sent behind it (on one Redis connection, so in order), and neither waits for the other. Stops
+   * once memory holds `spoolAfter`, so the drain can move it to the spool. A failed batch stays in
+   * memory with every batch after it; one that was written anyway is skipped when retried.
+   */
+  private async writeMemory(): Promise<void> {
+    const { batchSize, enrich, spoolAfter = Infinity } = this.options;
+    const write = (batch: ClickRecord[], after: string | undefined) => {
+      const written = (async () => this.sink.writeClicks(batch.map(enrich), after))();
+      // Awaited only once the batch ahead has landed; a failure before then must not count as unhandled.
+      written.catch(() => {});
+      return written;
+    };
+    type Write = { written: Promise<void>; count: number };
+    let inFlight: Write | null = null;
+    for (;;) {
+      const sent: number = inFlight?.count ?? 0;
+      const batch = this.pending.length < spoolAfter ? this.pending.slice(sent, sent + batchSize) : [];
+      const after: string | undefined = inFlight === null ? undefined : this.pending[sent - 1]!.clickId;
+      const next: Write | null = batch.length > 0 ? { written: write(batch, after), count: batch.length } : null;
+      if (inFlight !== null) {
+        try {
+          await inFlight.written;
+        } catch (error) {
+          await next?.written.catch(() => {});
+          throw error;
+        }
+        this.pending.splice(0, inFlight.count);
+        this.writtenCount += inFlight.count;
+      }
+      if (next === null) return;
+      inFlight = next;
     }
   }
 

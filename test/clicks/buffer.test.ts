@@ -43,7 +43,7 @@ function observedSink(store: Store, fail: (call: number, batch: readonly ClickRe
   let running = 0;
   let maxRunning = 0;
   const sink: ClickSink = {
-    async writeClicks(batch) {
+    async writeClicks(batch, after) {
       const call = ++calls;
       batches.push(idsOf(batch));
       running++;
@@ -51,7 +51,7 @@ function observedSink(store: Store, fail: (call: number, batch: readonly ClickRe
       try {
         const failure = fail(call, batch);
         if (failure === 'before') throw new Error(`sink down (call ${call})`);
-        await store.writeClicks(batch);
+        await store.writeClicks(batch, after);
         if (failure === 'after') throw new Error(`reply lost (call ${call})`);
       } finally {
         running--;
@@ -148,12 +148,13 @@ describe('ClickBuffer writing to the real Redis store', () => {
     expect(buffer.depth).toBe(3);
     await buffer.flush();
 
-    expect(observed.batches[1]).toEqual(observed.batches[2]);
+    const landedButFailed = idsOf(pushed.slice(2, 4));
+    expect(observed.batches.filter((batch) => batch.join() === landedButFailed.join())).toHaveLength(2);
     expect(await streamIds()).toEqual(idsOf(pushed));
     expect(await server.redis.get(`${server.prefix}linkclicks:code-a`)).toBe('5');
   });
 
-  it('serialises concurrent flush() calls: one write at a time, no click reordered or duplicated', async () => {
+  it('serialises concurrent flush() calls: two writes in flight at most, no click reordered or duplicated', async () => {
     const observed = observedSink(store);
     const buffer = makeBuffer(observed.sink, { batchSize: 4 });
     const pushed = clicks(0, 30);
@@ -165,10 +166,69 @@ describe('ClickBuffer writing to the real Redis store', () => {
     flushes.push(buffer.flush());
     await Promise.all(flushes);
 
-    expect(observed.maxRunning).toBe(1);
+    expect(observed.maxRunning).toBe(2);
     expect(observed.batches.flat()).toEqual(idsOf(pushed));
     expect(await streamIds()).toEqual(idsOf(pushed));
     expect(buffer.written).toBe(30);
+  });
+
+  it('sends the next batch while the one before it is still being written, never a third', async () => {
+    let releaseFirst = () => {};
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const started: string[][] = [];
+    const sink: ClickSink = {
+      async writeClicks(batch, after) {
+        const call = started.push(idsOf(batch));
+        await store.writeClicks(batch, after);
+        // The first batch is in Redis, its reply slow to come back.
+        if (call === 1) await firstHeld;
+      },
+    };
+    const buffer = makeBuffer(sink, { batchSize: 2 });
+    const pushed = clicks(0, 6);
+    for (const c of pushed) buffer.push(c);
+
+    const flushed = buffer.flush();
+    await vi.waitFor(() => expect(started).toHaveLength(2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(started).toEqual([idsOf(pushed.slice(0, 2)), idsOf(pushed.slice(2, 4))]);
+    expect(buffer.written).toBe(0);
+
+    releaseFirst();
+    await flushed;
+    expect(started).toHaveLength(3);
+    expect(await streamIds()).toEqual(idsOf(pushed));
+    expect(buffer.written).toBe(6);
+  });
+
+  it('keeps a batch that failed behind one still being written, and writes both in order later', async () => {
+    let releaseFirst = () => {};
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let calls = 0;
+    const sink: ClickSink = {
+      async writeClicks(batch, after) {
+        const call = ++calls;
+        if (call === 2) throw new Error('sink down');
+        await store.writeClicks(batch, after);
+        if (call === 1) await firstHeld;
+      },
+    };
+    const buffer = makeBuffer(sink, { batchSize: 2 });
+    const pushed = clicks(0, 6);
+    for (const c of pushed) buffer.push(c);
+
+    const flushed = buffer.flush();
+    await vi.waitFor(() => expect(calls).toBe(2));
+    // The second batch's failure waits for the first to land: it must not surface as an unhandled rejection.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    releaseFirst();
+    await expect(flushed).rejects.toThrow('sink down');
+    expect(buffer.written).toBe(2);
+    expect(buffer.depth).toBe(4);
+
+    await buffer.flush();
+    expect(await streamIds()).toEqual(idsOf(pushed));
+    expect(buffer.written).toBe(6);
   });
 
   it('a flush() that joins a running one also writes clicks pushed after that one started', async () => {

@@ -418,6 +418,17 @@ export function describeStoreContract(name: string, make: (options?: StoreOption
         expect(await subject.readClicks('m1')).toHaveLength(1);
       });
 
+      it('writes nothing of a batch, and rejects, while the click named as before it is not written', async () => {
+        await expect(store.writeClicks([click('c2'), click('c3')], 'c1')).rejects.toThrow(/not written/);
+        expect(await subject.readClicks('m1')).toEqual([]);
+        expect(await store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 0]]));
+
+        await store.writeClicks([click('c1')]);
+        await store.writeClicks([click('c2'), click('c3')], 'c1');
+        expect((await subject.readClicks('m1')).map((c) => c.clickId)).toEqual(['c1', 'c2', 'c3']);
+        expect(await store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 3]]));
+      });
+
       it('accepts an empty batch and an empty count request', async () => {
         await store.writeClicks([]);
         expect(await store.clickCounts([])).toEqual(new Map());

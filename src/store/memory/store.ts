@@ -182,9 +182,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       };
     },
 
-    async writeClicks(clicks) {
+    async writeClicks(clicks, after) {
       const now = Date.now();
       forgetExpiredClicks(now);
+      if (after !== undefined && !clickMarkers.has(after)) throw new Error(`click batch not written: the click before it (${after}) is not written yet`);
       for (const click of clicks) {
         if (clickMarkers.has(click.clickId)) continue;
         const { merchantId, linkCode, noteId, campaignId, at } = click;

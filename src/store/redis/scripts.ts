@@ -20,7 +20,7 @@ import {
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
 const SAVE_LINK = 'hanglinkSaveLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV5';
+const WRITE_CLICKS = 'hanglinkWriteClicksV6';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const REFUND_ORDER = 'hanglinkRefundOrderV1';
 
@@ -57,7 +57,8 @@ return 1
 
 // Writes a batch of clicks in order and counts them; mirrors classifyClick in src/domain/click.ts
 // (the store contract suite holds both stores to the same results).
-// ARGV: marker TTL s, repeat window ms, flood limit, then the batch as clickBatchArgs lays it out
+// ARGV: marker TTL s, repeat window ms, flood limit, the marker of the click that must already be
+// written ('' for none; when it is not, nothing is written and 0 returned), then the batch as clickBatchArgs lays it out
 // (click-fields.ts): what the batch's clicks share once, then a fixed stride per click, all in one
 // argument joined by BATCH_SEPARATOR (thousands of separate arguments cost the client more than
 // the split costs the script). Keys travel in it, so this script cannot run on Redis Cluster.
@@ -102,9 +103,10 @@ const addends = counterNames
 
 const WRITE_CLICKS_LUA = `
 local ttl, window, floodLimit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if ARGV[4] ~= '' and redis.call('EXISTS', ARGV[4]) == 0 then return 0 end
 -- Numbers handed to redis.call are formatted on every call: this one is formatted once.
 local seenTtl = tostring(window + 60000)
-local A, n, batch, from, find, sub = {}, 0, ARGV[4], 1, string.find, string.sub
+local A, n, batch, from, find, sub = {}, 0, ARGV[5], 1, string.find, string.sub
 while true do
   local to = find(batch, '${luaByte(BATCH_SEPARATOR)}', from, true)
   n = n + 1
@@ -279,9 +281,9 @@ export function defineScripts(redis: Redis) {
         amountMinor === null ? '' : String(amountMinor),
         newCustomer ? '1' : '0',
       ),
-    /** Queues one batch's click write on a pipeline; `batch` is clickBatchArgs' one string (click-fields.ts). */
-    queueClicksWrite: (pipeline: ChainableCommander, policy: ClickPolicy, ttlSeconds: number, batch: string) => {
-      (pipeline as ScriptedPipeline)[WRITE_CLICKS](0, String(ttlSeconds), String(policy.repeatWindowMs), String(policy.floodLimitPerMinute), batch);
+    /** Queues one batch's click write on a pipeline; `batch` is clickBatchArgs' one string (click-fields.ts), `afterMarker` the key of the click that must be written first ('' for none). */
+    queueClicksWrite: (pipeline: ChainableCommander, policy: ClickPolicy, ttlSeconds: number, afterMarker: string, batch: string) => {
+      (pipeline as ScriptedPipeline)[WRITE_CLICKS](0, String(ttlSeconds), String(policy.repeatWindowMs), String(policy.floodLimitPerMinute), afterMarker, batch);
     },
   };
 }

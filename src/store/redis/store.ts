@@ -145,13 +145,18 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       return { links: liveLinks(stored.map((json) => parse<Link>(json))), nextCursor };
     },
 
-    async writeClicks(clicks) {
+    async writeClicks(clicks, after) {
       if (clicks.length === 0) return;
       const pipeline = redis.pipeline();
+      // Each call lands only after the one before it, so a call that failed cannot be overtaken.
+      let before = after;
       for (let from = 0; from < clicks.length; from += CLICKS_PER_SCRIPT) {
-        scripts.queueClicksWrite(pipeline, policy, clickTtlSeconds, clickBatchArgs(clicks.slice(from, from + CLICKS_PER_SCRIPT), keys));
+        const part = clicks.slice(from, from + CLICKS_PER_SCRIPT);
+        scripts.queueClicksWrite(pipeline, policy, clickTtlSeconds, before === undefined ? '' : keys.click(before), clickBatchArgs(part, keys));
+        before = part[part.length - 1]!.clickId;
       }
-      await execAll(pipeline);
+      const written = await execAll(pipeline);
+      if (written.includes(0)) throw new Error(`click batch not written: the click before it (${after}) is not written yet`);
     },
 
     async clickCounts(codes) {
