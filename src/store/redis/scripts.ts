@@ -106,6 +106,10 @@ local ttl, window, floodLimit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 if ARGV[4] ~= '' and redis.call('EXISTS', ARGV[4]) == 0 then return 0 end
 -- Numbers handed to redis.call are formatted on every call: this one is formatted once.
 local seenTtl = tostring(window + 60000)
+-- tonumber and tostring go through strtod and printf, a fifth of a call's instructions if done per
+-- use: the values that recur (places in the batch, counts) are converted once per call.
+local asNumber = setmetatable({}, { __index = function(known, text) local value = tonumber(text); known[text] = value; return value end })
+local asText = setmetatable({}, { __index = function(known, value) local text = tostring(value); known[value] = text; return text end })
 local A, n, batch, from, find, sub = {}, 0, ARGV[5], 1, string.find, string.sub
 while true do
   local to = find(batch, '${luaByte(BATCH_SEPARATOR)}', from, true)
@@ -121,11 +125,11 @@ local agentsAt = linksAt + tonumber(A[2]) * ${LINK_ARGS.length}
 local clicksAt = agentsAt + tonumber(A[3]) * ${AGENT_ARGS.length}
 local tallies, links = {}, {}
 for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
-  local l = linksAt + tonumber(${clickArg('link')}) * ${LINK_ARGS.length}
+  local l = linksAt + asNumber[${clickArg('link')}] * ${LINK_ARGS.length}
   local at = ${clickArg('at')}
   if redis.call('SET', ${clickArg('marker')}, ${linkArg('markerHead')} .. at .. '}', 'NX', 'EX', ttl) then
-    local m = merchantsAt + tonumber(${linkArg('merchant')}) * ${MERCHANT_STRIDE}
-    local a = agentsAt + tonumber(${clickArg('agent')}) * ${AGENT_ARGS.length}
+    local m = merchantsAt + asNumber[${linkArg('merchant')}] * ${MERCHANT_STRIDE}
+    local a = agentsAt + asNumber[${clickArg('agent')}] * ${AGENT_ARGS.length}
     local kind
     if ${agentArg('bot')} == '1' then
       kind = 'bot'
@@ -176,8 +180,8 @@ end
 for _, l in ipairs(links) do
   local tally = tallies[l]
   local billable = tally.unique + tally['repeat']
-  if billable > 0 then redis.call('INCRBY', ${linkArg('total')}, billable) end
-  local m = merchantsAt + tonumber(${linkArg('merchant')}) * ${MERCHANT_STRIDE}
+  if billable > 0 then redis.call('INCRBY', ${linkArg('total')}, asText[billable]) end
+  local m = merchantsAt + asNumber[${linkArg('merchant')}] * ${MERCHANT_STRIDE}
   local byType = groups[m]
   if not byType then byType = { ${groupIds.map(() => '{}').join(', ')} }; groups[m] = byType; merchants[#merchants + 1] = m end
   local counts = { ${addends} }
@@ -193,8 +197,9 @@ for _, m in ipairs(merchants) do
       local sum, hourly, daily = byId[id], head .. id .. hour, head .. id .. day
       for i = 1, ${counterNames.length} do
         if sum[i] > 0 then
-          redis.call('HINCRBY', hourly, names[i], sum[i])
-          redis.call('HINCRBY', daily, names[i], sum[i])
+          local by = asText[sum[i]]
+          redis.call('HINCRBY', hourly, names[i], by)
+          redis.call('HINCRBY', daily, names[i], by)
         end
       end
     end
