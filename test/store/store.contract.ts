@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ClickKind, type ClickPolicy, DEFAULT_CLICK_POLICY, type StoredClick } from '../../src/domain/click.js';
 import { HanglinkError } from '../../src/domain/errors.js';
+import { bucketsCovering, dayBucket } from '../../src/domain/time-buckets.js';
 import type { Link } from '../../src/domain/link.js';
 import type { Merchant } from '../../src/domain/merchant.js';
 import type {
@@ -661,6 +662,18 @@ export function describeStoreContract(name: string, make: (options?: StoreOption
               d20250302: { clicks: 1, uniqueClicks: 1 },
             },
           }),
+        );
+      });
+
+      it('reads every group and bucket of a query larger than one read of the store (13 links over 400 days)', async () => {
+        const from = Date.UTC(2025, 0, 1);
+        const days = bucketsCovering(from, from + 400 * 86_400_000, 'day');
+        const clicks = Array.from({ length: 13 }, (_, i) =>
+          click(`long-${i}`, { linkCode: `code-long-${i}`, merchantId: 'm3', at: from + i * 30 * 86_400_000 + 1000 }),
+        );
+        await store.writeClicks(clicks);
+        expect(await store.readCounters('m3', 'link', days)).toEqual(
+          groups(Object.fromEntries(clicks.map((c) => [c.linkCode, { [dayBucket(c.at)]: { clicks: 1, uniqueClicks: 1 } }]))),
         );
       });
 

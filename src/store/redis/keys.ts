@@ -27,6 +27,8 @@ export function redisKeys(prefix = 'hl:') {
     countersOf: (merchantId: string) => `${prefix}stats:${merchantId}:`,
     counters: (merchantId: string, groupType: string, groupId: string, bucket: string) =>
       `${prefix}stats:${merchantId}:${groupType}:${groupId}:${bucket}`,
+    /** What a group type's counter keys start with: the counters script appends `id:bucket` (scripts.ts). */
+    countersOfType: (merchantId: string, groupType: string) => `${prefix}stats:${merchantId}:${groupType}:`,
     order: (merchantId: string, orderId: string) => `${prefix}order:${merchantId}:${orderId}`,
     /** How much of an order has been refunded, in minor units (the order itself never changes). */
     orderRefunded: (merchantId: string, orderId: string) => `${prefix}refunded:${merchantId}:${orderId}`,

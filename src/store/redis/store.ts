@@ -7,7 +7,7 @@ import type { CounterName, GroupCounters, Store } from '../types.js';
 import { redisAttribution } from './attribution.js';
 import { clickBatchArgs } from './click-fields.js';
 import { redisKeys } from './keys.js';
-import { defineScripts } from './scripts.js';
+import { defineScripts, type FoundCounters } from './scripts.js';
 
 export interface RedisStoreOptions {
   /** Namespace for every key; lets several deployments or test runs share one Redis. */
@@ -18,14 +18,17 @@ export interface RedisStoreOptions {
 }
 
 const DEFAULT_CLICK_TTL_SECONDS = 8 * 24 * 3600;
-// Bounds how long one script holds Redis.
+// Bound how long one script holds Redis.
 const CLICKS_PER_SCRIPT = 200;
+const COUNTER_HASHES_PER_SCRIPT = 2000;
 
 // What ioredis says when Redis is down, restarting or unreachable, rather than when a command is wrong.
 const OUTAGE = /Command timed out|Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|LOADING|Reached the max retries/;
 
-function numbers(hash: Record<string, string>): Partial<Record<CounterName, number>> {
-  return Object.fromEntries(Object.entries(hash).map(([name, value]) => [name, Number(value)]));
+function counts(fieldsAndValues: readonly string[]): Partial<Record<CounterName, number>> {
+  const named: Partial<Record<string, number>> = {};
+  for (let i = 0; i < fieldsAndValues.length; i += 2) named[fieldsAndValues[i]!] = Number(fieldsAndValues[i + 1]);
+  return named;
 }
 
 /** Runs a pipeline or transaction and fails if any command in it failed, not just the batch. */
@@ -171,16 +174,19 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       const result = new Map<string, GroupCounters>();
       const ids = await redis.smembers(keys.counterGroups(merchantId, groupType));
       if (ids.length === 0 || buckets.length === 0) return result;
+      const idsPerCall = Math.max(1, Math.floor(COUNTER_HASHES_PER_SCRIPT / buckets.length));
       const pipeline = redis.pipeline();
-      for (const id of ids) for (const bucket of buckets) pipeline.hgetall(keys.counters(merchantId, groupType, id, bucket));
-      const replies = (await execAll(pipeline)) as Record<string, string>[];
-      ids.forEach((id, g) => {
-        const perBucket: GroupCounters = new Map();
-        buckets.forEach((bucket, b) => {
-          const hash = replies[g * buckets.length + b] ?? {};
-          if (Object.keys(hash).length > 0) perBucket.set(bucket, numbers(hash));
-        });
-        if (perBucket.size > 0) result.set(id, perBucket);
+      for (let from = 0; from < ids.length; from += idsPerCall) {
+        scripts.queueCountersRead(pipeline, keys.countersOfType(merchantId, groupType), buckets, ids.slice(from, from + idsPerCall));
+      }
+      const replies = (await execAll(pipeline)) as FoundCounters[][];
+      replies.forEach((found, call) => {
+        for (const [idPlace, bucketPlace, fieldsAndValues] of found) {
+          const id = ids[call * idsPerCall + idPlace - 1]!;
+          const perBucket: GroupCounters = result.get(id) ?? new Map();
+          perBucket.set(buckets[bucketPlace - 1]!, counts(fieldsAndValues));
+          result.set(id, perBucket);
+        }
       });
       return result;
     },
