@@ -113,14 +113,24 @@ describe('redis click batches', () => {
     expect(await everything(redis.store, redis.readClicks, clicks)).toEqual(before);
   });
 
-  it('writes a click whose fields hold the separators with "?" in their place, every other field and click intact', async () => {
+  it('writes a click whose fields hold the stream separator with "?" in its place, every other field and click intact', async () => {
     const redis = redisStore();
     const [plain, odd, after] = mixedClicks(3, 5) as [StoredClick, StoredClick, StoredClick];
     const strange = { ...odd, referrer: 'https://a.example/\x1fb', acceptLanguage: '\x1e', userAgent: 'Agent\x1e/\x1f1' };
     await redis.store.writeClicks([plain, strange, after]);
     const written = (await Promise.all(['m1', 'm2'].map(redis.readClicks))).flat();
-    expect(written.find((c) => c.clickId === strange.clickId)).toMatchObject({ ...strange, referrer: 'https://a.example/?b', acceptLanguage: '?', userAgent: 'Agent?/?1' });
+    expect(written.find((c) => c.clickId === strange.clickId)).toMatchObject({ ...strange, referrer: 'https://a.example/?b', userAgent: 'Agent\x1e/?1' });
     for (const click of [plain, after]) expect(written.find((c) => c.clickId === click.clickId)).toMatchObject(click);
+  });
+
+  it('writes a click whose fields are not ASCII as they are, with the clicks around it', async () => {
+    const redis = redisStore();
+    const [plain, odd, after] = mixedClicks(3, 7) as [StoredClick, StoredClick, StoredClick];
+    // The gateway cleans headers to printable ASCII; a store must still keep whatever it is given.
+    const unusual = { ...odd, referrer: 'https://笔记.example/n/1?q=口红', acceptLanguage: 'zh-CN,中文', userAgent: 'Agent/1 (é) 🛍️' };
+    await redis.store.writeClicks([plain, unusual, after]);
+    const written = (await Promise.all(['m1', 'm2'].map(redis.readClicks))).flat();
+    for (const click of [plain, unusual, after]) expect(written.find((c) => c.clickId === click.clickId)).toMatchObject(click);
   });
 
   it('lays each click in its stream as one field, named by the values it holds, in order', async () => {

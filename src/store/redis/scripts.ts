@@ -3,7 +3,6 @@ import { type ClickPolicy, COUNTERS_BY_KIND } from '../../domain/click.js';
 import { groupsOf } from '../groups.js';
 import {
   AGENT_ARGS,
-  BATCH_SEPARATOR,
   CLICK_ARGS,
   LINK_ARGS,
   LINK_FIELDS,
@@ -61,8 +60,8 @@ return 1
 // ARGV: marker TTL s, repeat window ms, flood limit, the marker of the click that must already be
 // written ('' for none; when it is not, nothing is written and 0 returned), then the batch as clickBatchArgs lays it out
 // (click-fields.ts): what the batch's clicks share once, then a fixed stride per click, all in one
-// argument joined by BATCH_SEPARATOR (thousands of separate arguments cost the client more than
-// the split costs the script). Keys travel in it, so this script cannot run on Redis Cluster.
+// MessagePack argument (thousands of separate arguments cost the client more than unpacking costs
+// the script). Keys travel in it, so this script cannot run on Redis Cluster.
 // Per click: SET marker NX EX (the marker is the click's origin, and doubles as the "already
 // written" flag, so a retried batch changes nothing), INCR flood, SET seen NX GET (Redis 7), XADD. Kinds are
 // tallied per link; at the end each link's total is added, its counts summed per merchant-hour,
@@ -111,14 +110,8 @@ local seenTtl = tostring(window + 60000)
 -- use: the values that recur (places in the batch, counts) are converted once per call.
 local asNumber = setmetatable({}, { __index = function(known, text) local value = tonumber(text); known[text] = value; return value end })
 local asText = setmetatable({}, { __index = function(known, value) local text = tostring(value); known[value] = text; return text end })
-local A, n, batch, from, find, sub = {}, 0, ARGV[5], 1, string.find, string.sub
-while true do
-  local to = find(batch, '${luaByte(BATCH_SEPARATOR)}', from, true)
-  n = n + 1
-  if not to then A[n] = sub(batch, from); break end
-  A[n] = sub(batch, from, to - 1)
-  from = to + 1
-end
+local A = cmsgpack.unpack(ARGV[5])
+local n = #A
 -- A[x + 1] is the first argument of the merchant, link, agent or click that starts at x.
 local merchantsAt = 3
 local linksAt = merchantsAt + tonumber(A[1]) * ${MERCHANT_STRIDE}
@@ -276,7 +269,7 @@ type ScriptedClient = Redis & {
   [REFUND_ORDER](numberOfKeys: number, ...keysThenArgs: string[]): Promise<['refunded' | 'exceeds-remaining', number]>;
 };
 type ScriptedPipeline = ChainableCommander & {
-  [WRITE_CLICKS](numberOfKeys: number, ...args: string[]): ScriptedPipeline;
+  [WRITE_CLICKS](numberOfKeys: number, ...args: (string | Buffer)[]): ScriptedPipeline;
   [READ_COUNTERS](numberOfKeys: number, ...args: string[]): ScriptedPipeline;
 };
 
@@ -313,8 +306,8 @@ export function defineScripts(redis: Redis) {
     queueCountersRead: (pipeline: ChainableCommander, head: string, buckets: readonly string[], ids: readonly string[]) => {
       (pipeline as ScriptedPipeline)[READ_COUNTERS](0, head, String(buckets.length), ...buckets, ...ids);
     },
-    /** Queues one batch's click write on a pipeline; `batch` is clickBatchArgs' one string (click-fields.ts), `afterMarker` the key of the click that must be written first ('' for none). */
-    queueClicksWrite: (pipeline: ChainableCommander, policy: ClickPolicy, ttlSeconds: number, afterMarker: string, batch: string) => {
+    /** Queues one batch's click write on a pipeline; `batch` is clickBatchArgs' packed batch (click-fields.ts), `afterMarker` the key of the click that must be written first ('' for none). */
+    queueClicksWrite: (pipeline: ChainableCommander, policy: ClickPolicy, ttlSeconds: number, afterMarker: string, batch: Buffer) => {
       (pipeline as ScriptedPipeline)[WRITE_CLICKS](0, String(ttlSeconds), String(policy.repeatWindowMs), String(policy.floodLimitPerMinute), afterMarker, batch);
     },
   };
