@@ -132,23 +132,49 @@ export class ClickBuffer {
   }
 
   private async drain(): Promise<void> {
-    const { spool, spoolAfter, batchSize, enrich } = this.options;
+    const { spool, spoolAfter = Infinity, batchSize } = this.options;
     for (;;) {
       // A store slower than the taps keeps this loop going for good, and a move queued behind it
       // would never run: memory must not be where a lasting backlog waits.
-      if (spoolAfter !== undefined && this.pending.length >= spoolAfter) await this.spill();
+      if (this.pending.length >= spoolAfter) await this.spill();
       if (spool !== undefined && spool.size.clicks > 0) {
-        const batch = await spool.peek(batchSize);
-        if (batch.length === 0) {
+        // Two batches a read, so the second is sent while the store writes the first.
+        const peeked = await spool.peek(2 * batchSize);
+        if (peeked.length === 0) {
           // Peeking stepped over unreadable lines; anything still counted must be readable.
           if (spool.size.clicks > 0) throw new Error('the click spool counts clicks it cannot read');
           continue;
         }
-        await this.sink.writeClicks(batch.map(enrich));
-        await spool.advance(batch.length);
-        this.writtenCount += batch.length;
+        let taken = 0;
+        let landed = 0;
+        try {
+          await this.writeInOrder(
+            () => {
+              const batch = peeked.slice(taken, taken + batchSize);
+              taken += batch.length;
+              return batch;
+            },
+            (count) => (landed += count),
+          );
+        } finally {
+          await spool.advance(landed);
+          this.writtenCount += landed;
+        }
       } else if (this.pending.length > 0) {
-        await this.writeMemory();
+        // Memory keeps filling meanwhile: batches are taken until it is empty, or due for the spool.
+        let taken = 0;
+        await this.writeInOrder(
+          () => {
+            const batch = this.pending.length < spoolAfter ? this.pending.slice(taken, taken + batchSize) : [];
+            taken += batch.length;
+            return batch;
+          },
+          (count) => {
+            this.pending.splice(0, count);
+            taken -= count;
+            this.writtenCount += count;
+          },
+        );
       } else {
         return;
       }
@@ -156,38 +182,36 @@ export class ClickBuffer {
   }
 
   /**
-   * Writes memory out with two batches in flight: the store runs one while the next is built and
-   * sent behind it (on one Redis connection, so in order), and neither waits for the other. Stops
-   * once memory holds `spoolAfter`, so the drain can move it to the spool. A failed batch stays in
-   * memory with every batch after it; one that was written anyway is skipped when retried.
+   * Writes the batches `next` gives (until an empty one) with two in flight: the store runs one
+   * while the next is built and sent behind it (on one Redis connection, so in order), and neither
+   * waits for the other. `landed` hears of each batch once it is written, in order. A batch sent
+   * behind one that fails is not written either (the store checks the click before it), so a failed
+   * batch and all after it stay where they were; one written anyway is skipped when retried.
    */
-  private async writeMemory(): Promise<void> {
-    const { batchSize, enrich, spoolAfter = Infinity } = this.options;
-    const write = (batch: ClickRecord[], after: string | undefined) => {
-      const written = (async () => this.sink.writeClicks(batch.map(enrich), after))();
+  private async writeInOrder(next: () => ClickRecord[], landed: (count: number) => void): Promise<void> {
+    const { enrich } = this.options;
+    type Write = { written: Promise<void>; count: number; last: string };
+    const write = (batch: ClickRecord[], after: Write | null): Write => {
+      const written = (async () => this.sink.writeClicks(batch.map(enrich), after?.last))();
       // Awaited only once the batch ahead has landed; a failure before then must not count as unhandled.
       written.catch(() => {});
-      return written;
+      return { written, count: batch.length, last: batch[batch.length - 1]!.clickId };
     };
-    type Write = { written: Promise<void>; count: number };
     let inFlight: Write | null = null;
     for (;;) {
-      const sent: number = inFlight?.count ?? 0;
-      const batch = this.pending.length < spoolAfter ? this.pending.slice(sent, sent + batchSize) : [];
-      const after: string | undefined = inFlight === null ? undefined : this.pending[sent - 1]!.clickId;
-      const next: Write | null = batch.length > 0 ? { written: write(batch, after), count: batch.length } : null;
+      const batch = next();
+      const sent: Write | null = batch.length > 0 ? write(batch, inFlight) : null;
       if (inFlight !== null) {
         try {
           await inFlight.written;
         } catch (error) {
-          await next?.written.catch(() => {});
+          await sent?.written.catch(() => {});
           throw error;
         }
-        this.pending.splice(0, inFlight.count);
-        this.writtenCount += inFlight.count;
+        landed(inFlight.count);
       }
-      if (next === null) return;
-      inFlight = next;
+      if (sent === null) return;
+      inFlight = sent;
     }
   }
 

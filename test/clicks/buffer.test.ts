@@ -392,6 +392,43 @@ describe('ClickBuffer with a spool, writing to the real Redis store', () => {
     expect(await server.redis.get(`${server.prefix}linkclicks:code-a`)).toBe('10');
   });
 
+  it('drains the spool with two batches in flight, and leaves a failed batch there with every click after it', async () => {
+    let phase: 'down' | 'hold-then-fail' | 'up' = 'down';
+    let releaseFirst = () => {};
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const started: string[][] = [];
+    const sink: ClickSink = {
+      async writeClicks(batch, after) {
+        if (phase === 'down') throw new Error('sink down');
+        const call = started.push(idsOf(batch));
+        if (phase === 'hold-then-fail' && call === 2) throw new Error('sink down again');
+        await store.writeClicks(batch, after);
+        if (phase === 'hold-then-fail' && call === 1) await firstHeld;
+      },
+    };
+    const spool = await openSpool();
+    const buffer = makeBuffer(sink, spool, { batchSize: 2 });
+    const pushed = clicks(0, 8);
+    for (const c of pushed) buffer.push(c);
+    await expect(buffer.flush()).rejects.toThrow('sink down');
+    expect(buffer.spooled.clicks).toBe(8);
+
+    phase = 'hold-then-fail';
+    const flushed = buffer.flush();
+    await vi.waitFor(() => expect(started).toHaveLength(2));
+    expect(started).toEqual([idsOf(pushed.slice(0, 2)), idsOf(pushed.slice(2, 4))]);
+    releaseFirst();
+    await expect(flushed).rejects.toThrow('sink down again');
+    expect(buffer.spooled.clicks).toBe(6);
+    expect(buffer.written).toBe(2);
+
+    phase = 'up';
+    await buffer.flush();
+    expect(await streamIds()).toEqual(idsOf(pushed));
+    expect(buffer.spooled).toEqual({ clicks: 0, bytes: 0 });
+    expect(buffer.written).toBe(8);
+  });
+
   it('moves clicks to the spool once spoolAfter of them wait in memory, even while the store answers', async () => {
     const observed = observedSink(store);
     const spool = await openSpool();
