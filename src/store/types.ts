@@ -53,7 +53,7 @@ export interface ClickSink {
    * its link's, note's, campaign's and merchant's hour and day buckets. A click id already
    * written is skipped, so a batch can be retried after a failure without counting anything twice.
    * `after` names the click just before the batch when its write may still be under way: unless
-   * that click is written, the batch writes nothing and rejects, so it never lands ahead of it.
+   * that click is written, the batch writes nothing and rejects (ClicksOutOfOrder), so it never lands ahead of it.
    */
   writeClicks(clicks: readonly StoredClick[], after?: string): Promise<void>;
 }

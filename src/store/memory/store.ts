@@ -1,5 +1,6 @@
 import { classifyClick, type ClickPolicy, COUNTERS_BY_KIND, DEFAULT_CLICK_POLICY } from '../../domain/click.js';
 import { dayBucket, hourBucket, minuteOf } from '../../domain/time-buckets.js';
+import { ClicksOutOfOrder } from '../errors.js';
 import { groupsOf } from '../groups.js';
 import type { Link } from '../../domain/link.js';
 import type { Merchant } from '../../domain/merchant.js';
@@ -185,7 +186,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     async writeClicks(clicks, after) {
       const now = Date.now();
       forgetExpiredClicks(now);
-      if (after !== undefined && !clickMarkers.has(after)) throw new Error(`click batch not written: the click before it (${after}) is not written yet`);
+      if (after !== undefined && !clickMarkers.has(after)) throw new ClicksOutOfOrder(after);
       for (const click of clicks) {
         if (clickMarkers.has(click.clickId)) continue;
         const { merchantId, linkCode, noteId, campaignId, at } = click;

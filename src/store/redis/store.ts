@@ -4,6 +4,7 @@ import type { Merchant } from '../../domain/merchant.js';
 import { codeOfMember, listingMember, liveLinks, pageOfMembers, type MemberFilter } from '../listing.js';
 import { type ClickPolicy, DEFAULT_CLICK_POLICY } from '../../domain/click.js';
 import type { CounterName, GroupCounters, Store } from '../types.js';
+import { ClicksOutOfOrder } from '../errors.js';
 import { redisAttribution } from './attribution.js';
 import { clickBatchArgs } from './click-fields.js';
 import { redisKeys } from './keys.js';
@@ -159,7 +160,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
         before = part[part.length - 1]!.clickId;
       }
       const written = await execAll(pipeline);
-      if (written.includes(0)) throw new Error(`click batch not written: the click before it (${after}) is not written yet`);
+      if (written.includes(0)) throw new ClicksOutOfOrder(after);
     },
 
     async clickCounts(codes) {
