@@ -9,6 +9,10 @@ export function redisKeys(prefix = 'hl:') {
   const clickHead = `${prefix}click:`;
   const seenHead = `${prefix}seen:`;
   const floodHead = `${prefix}flood:`;
+  // Counter keys are built in three places (here, the click script, the counters script): one shape,
+  // each head extending the one before it.
+  const countersOf = (merchantId: string) => `${prefix}stats:${merchantId}:`;
+  const countersOfType = (merchantId: string, groupType: string) => `${countersOf(merchantId)}${groupType}:`;
   return {
     merchant: (id: string) => `${prefix}merchant:${id}`,
     apiKey: (hash: string) => `${prefix}apikey:${hash}`,
@@ -24,11 +28,10 @@ export function redisKeys(prefix = 'hl:') {
     seen: (code: string, visitorId: string) => `${seenHead}${code}:${visitorId}`,
     flood: (code: string, visitorId: string, minute: number) => `${floodHead}${code}:${visitorId}:${minute}`,
     /** What a merchant's counter keys start with; the click script appends `type:id:bucket` (scripts.ts). */
-    countersOf: (merchantId: string) => `${prefix}stats:${merchantId}:`,
-    counters: (merchantId: string, groupType: string, groupId: string, bucket: string) =>
-      `${prefix}stats:${merchantId}:${groupType}:${groupId}:${bucket}`,
+    countersOf,
     /** What a group type's counter keys start with: the counters script appends `id:bucket` (scripts.ts). */
-    countersOfType: (merchantId: string, groupType: string) => `${prefix}stats:${merchantId}:${groupType}:`,
+    countersOfType,
+    counters: (merchantId: string, groupType: string, groupId: string, bucket: string) => `${countersOfType(merchantId, groupType)}${groupId}:${bucket}`,
     order: (merchantId: string, orderId: string) => `${prefix}order:${merchantId}:${orderId}`,
     /** How much of an order has been refunded, in minor units (the order itself never changes). */
     orderRefunded: (merchantId: string, orderId: string) => `${prefix}refunded:${merchantId}:${orderId}`,
