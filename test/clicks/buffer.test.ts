@@ -70,6 +70,25 @@ function observedSink(store: Store, fail: (call: number, batch: readonly ClickRe
   };
 }
 
+/**
+ * Wraps the real store for two batches in flight: the first batch is written but its reply is held
+ * until `answerFirst()` (Redis slow to answer), and the batch numbered `failing` fails unwritten.
+ */
+function slowFirstReply(store: Store, failing?: number) {
+  let answerFirst = () => {};
+  const firstAnswered = new Promise<void>((resolve) => (answerFirst = resolve));
+  const started: string[][] = [];
+  const sink: ClickSink = {
+    async writeClicks(batch, after) {
+      const call = started.push(idsOf(batch));
+      if (call === failing) throw new Error(`sink down (call ${call})`);
+      await store.writeClicks(batch, after);
+      if (call === 1) await firstAnswered;
+    },
+  };
+  return { sink, started, answerFirst };
+}
+
 describe('ClickBuffer writing to the real Redis store', () => {
   let server: TestRedis;
   let store: Store;
@@ -173,28 +192,18 @@ describe('ClickBuffer writing to the real Redis store', () => {
   });
 
   it('sends the next batch while the one before it is still being written, never a third', async () => {
-    let releaseFirst = () => {};
-    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-    const started: string[][] = [];
-    const sink: ClickSink = {
-      async writeClicks(batch, after) {
-        const call = started.push(idsOf(batch));
-        await store.writeClicks(batch, after);
-        // The first batch is in Redis, its reply slow to come back.
-        if (call === 1) await firstHeld;
-      },
-    };
+    const { sink, started, answerFirst } = slowFirstReply(store);
     const buffer = makeBuffer(sink, { batchSize: 2 });
     const pushed = clicks(0, 6);
     for (const c of pushed) buffer.push(c);
 
     const flushed = buffer.flush();
     await vi.waitFor(() => expect(started).toHaveLength(2));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     expect(started).toEqual([idsOf(pushed.slice(0, 2)), idsOf(pushed.slice(2, 4))]);
     expect(buffer.written).toBe(0);
 
-    releaseFirst();
+    answerFirst();
     await flushed;
     expect(started).toHaveLength(3);
     expect(await streamIds()).toEqual(idsOf(pushed));
@@ -202,26 +211,16 @@ describe('ClickBuffer writing to the real Redis store', () => {
   });
 
   it('keeps a batch that failed behind one still being written, and writes both in order later', async () => {
-    let releaseFirst = () => {};
-    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-    let calls = 0;
-    const sink: ClickSink = {
-      async writeClicks(batch, after) {
-        const call = ++calls;
-        if (call === 2) throw new Error('sink down');
-        await store.writeClicks(batch, after);
-        if (call === 1) await firstHeld;
-      },
-    };
+    const { sink, started, answerFirst } = slowFirstReply(store, 2);
     const buffer = makeBuffer(sink, { batchSize: 2 });
     const pushed = clicks(0, 6);
     for (const c of pushed) buffer.push(c);
 
     const flushed = buffer.flush();
-    await vi.waitFor(() => expect(calls).toBe(2));
+    await vi.waitFor(() => expect(started).toHaveLength(2));
     // The second batch's failure waits for the first to land: it must not surface as an unhandled rejection.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    releaseFirst();
+    await sleep(20);
+    answerFirst();
     await expect(flushed).rejects.toThrow('sink down');
     expect(buffer.written).toBe(2);
     expect(buffer.depth).toBe(4);
@@ -393,36 +392,21 @@ describe('ClickBuffer with a spool, writing to the real Redis store', () => {
   });
 
   it('drains the spool with two batches in flight, and leaves a failed batch there with every click after it', async () => {
-    let phase: 'down' | 'hold-then-fail' | 'up' = 'down';
-    let releaseFirst = () => {};
-    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-    const started: string[][] = [];
-    const sink: ClickSink = {
-      async writeClicks(batch, after) {
-        if (phase === 'down') throw new Error('sink down');
-        const call = started.push(idsOf(batch));
-        if (phase === 'hold-then-fail' && call === 2) throw new Error('sink down again');
-        await store.writeClicks(batch, after);
-        if (phase === 'hold-then-fail' && call === 1) await firstHeld;
-      },
-    };
+    const { sink, started, answerFirst } = slowFirstReply(store, 2);
     const spool = await openSpool();
-    const buffer = makeBuffer(sink, spool, { batchSize: 2 });
     const pushed = clicks(0, 8);
-    for (const c of pushed) buffer.push(c);
-    await expect(buffer.flush()).rejects.toThrow('sink down');
+    await spool.append(pushed);
+    const buffer = makeBuffer(sink, spool, { batchSize: 2 });
     expect(buffer.spooled.clicks).toBe(8);
 
-    phase = 'hold-then-fail';
     const flushed = buffer.flush();
     await vi.waitFor(() => expect(started).toHaveLength(2));
     expect(started).toEqual([idsOf(pushed.slice(0, 2)), idsOf(pushed.slice(2, 4))]);
-    releaseFirst();
-    await expect(flushed).rejects.toThrow('sink down again');
+    answerFirst();
+    await expect(flushed).rejects.toThrow('sink down (call 2)');
     expect(buffer.spooled.clicks).toBe(6);
     expect(buffer.written).toBe(2);
 
-    phase = 'up';
     await buffer.flush();
     expect(await streamIds()).toEqual(idsOf(pushed));
     expect(buffer.spooled).toEqual({ clicks: 0, bytes: 0 });

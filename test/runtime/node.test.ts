@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { exitCode, postJson, startEntry } from '../helpers/entry.js';
+import { sleep } from '../helpers/load.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 
 const ADMIN = 'runtime-admin-token-0123456789';
@@ -93,7 +94,7 @@ describe('the Node entry (npm start)', () => {
     const down = startEntry({ REDIS_URL: 'redis://127.0.0.1:1', ...secrets });
     try {
       await Promise.all([up.port, down.port]);
-      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      await sleep(3_500);
       expect(up.output()).not.toMatch(/not reachable/);
       expect(down.output()).toMatch(/Redis is not reachable yet; starting anyway/);
       expect((await fetch(`http://127.0.0.1:${await down.port}/healthz`)).status).toBe(200);
