@@ -366,7 +366,7 @@ async function main(): Promise<number> {
     summaries,
     clicks: { ...clicks, served302: mainServed302, backlog },
     coldStarts,
-    large: large === null || largeSummary === null ? null : { links: large.links, tapped: large.tapped, seedMs: large.seedMs, seedPerSec: large.seedPerSec, checkedCode: large.checkedCode, rpsMean: largeSummary.rpsMean, ratioTo1000Links: largeSummary.rpsMean / gateSummary.rpsMean },
+    large: large === null || largeSummary === null ? null : { links: large.links, tapped: large.tapped, seedMs: large.seedMs, seedPerSec: large.seedPerSec, checkedCode: large.checkedCode, rpsMean: largeSummary.rpsMean, sustainedRps: largeSummary.sustainedRps, ratioTo1000Links: largeSummary.sustainedRps / gateSummary.sustainedRps },
     soak: soak === null ? null : { redirects: soak.redirects, early: soak.early, rssEarlyMb: soak.rssEarlyMb, rssEndMb: soak.rssEndMb, flushed: soak.flushed, peakRssMb: soak.peakRssMb, ratio: soak.ratio, exitCode: soak.exitCode, backlog: soak.backlog },
     extraClicks: extraClicks === null ? null : { ...extraClicks, served302, unanswered, backlog: finalBacklog },
     checks,

@@ -203,7 +203,6 @@ export async function setUpMerchant(gatewayUrl: string, count: number): Promise<
   return { id, apiKey, codes };
 }
 
-/** Waits until the gateway says no click is buffered; returns its last backlog report. */
 export interface Backlog {
   buffered: number;
   spooled: number;
@@ -216,13 +215,14 @@ export async function backlogOf(gatewayUrl: string): Promise<Backlog> {
   return { buffered: clicks.buffered, spooled: clicks.spooled, dropped: clicks.dropped };
 }
 
+/** Waits until the gateway says no click waits in memory or spool; returns its last backlog report. */
 export async function waitForFlush(gatewayUrl: string, timeoutMs: number): Promise<Backlog> {
   const deadline = Date.now() + timeoutMs;
   let clicks: Backlog = { buffered: -1, spooled: -1, dropped: 0 };
   while (Date.now() < deadline) {
     clicks = await backlogOf(gatewayUrl);
     if (clicks.buffered === 0 && clicks.spooled === 0) return clicks;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   return clicks;
 }
