@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { Link } from '../src/domain/link.js';
 import { listingMember } from '../src/store/listing.js';
 import { redisKeys } from '../src/store/redis/keys.js';
+import { createRedisStore } from '../src/store/redis/store.js';
 import { type Child, freePort, sleep, startChild, stopChild, waitUntil } from './procs.js';
 import { streamEntryFields } from '../src/store/redis/click-fields.js';
 
@@ -239,10 +240,11 @@ export async function countClicks(
 ): Promise<{ stream: number; counters: number; classified: boolean; sampled: number; kinds: Record<string, number> }> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   try {
+    // Through the store, which applies the counts still pending first.
+    const store = createRedisStore(redis);
     let counters = 0;
     for (let i = 0; i < merchant.codes.length; i += 1000) {
-      const values = await redis.mget(merchant.codes.slice(i, i + 1000).map((code) => `hl:linkclicks:${code}`));
-      for (const value of values) counters += Number(value ?? 0);
+      for (const count of (await store.clickCounts(merchant.codes.slice(i, i + 1000))).values()) counters += count;
     }
     const streamKey = `hl:clicks:${merchant.id}`;
     const last = await redis.xrevrange(streamKey, '+', '-', 'COUNT', 5000);

@@ -8,7 +8,7 @@ import type { ClickRecord } from '../../src/domain/click.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import type { ClickSink, Store } from '../../src/store/types.js';
 import type { ClickSpool } from '../../src/clicks/spool.js';
-import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { storedLinkClicks, testRedis, type TestRedis } from '../helpers/redis.js';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { clickEnricher } from '../../src/clicks/enrich.js';
 import { UserAgentCache } from '../../src/domain/user-agent.js';
@@ -154,7 +154,7 @@ describe('ClickBuffer writing to the real Redis store', () => {
     expect(await streamIds()).toEqual(idsOf(pushed));
     expect(buffer.depth).toBe(0);
     expect(buffer.written).toBe(5);
-    expect(await server.redis.get(`${server.prefix}linkclicks:code-a`)).toBe('5');
+    expect(await storedLinkClicks(server.redis, server.prefix, 'code-a')).toBe('5');
   });
 
   it('writes each click once even when a batch landed but the sink still reported failure', async () => {
@@ -170,7 +170,7 @@ describe('ClickBuffer writing to the real Redis store', () => {
     const landedButFailed = idsOf(pushed.slice(2, 4));
     expect(observed.batches.filter((batch) => batch.join() === landedButFailed.join())).toHaveLength(2);
     expect(await streamIds()).toEqual(idsOf(pushed));
-    expect(await server.redis.get(`${server.prefix}linkclicks:code-a`)).toBe('5');
+    expect(await storedLinkClicks(server.redis, server.prefix, 'code-a')).toBe('5');
   });
 
   it('serialises concurrent flush() calls: two writes in flight at most, no click reordered or duplicated', async () => {
@@ -388,7 +388,7 @@ describe('ClickBuffer with a spool, writing to the real Redis store', () => {
     expect(await streamIds()).toEqual(idsOf(pushed));
     expect(buffer.spooled).toEqual({ clicks: 0, bytes: 0 });
     expect(buffer.written).toBe(10);
-    expect(await server.redis.get(`${server.prefix}linkclicks:code-a`)).toBe('10');
+    expect(await storedLinkClicks(server.redis, server.prefix, 'code-a')).toBe('10');
   });
 
   it('drains the spool with two batches in flight, and leaves a failed batch there with every click after it', async () => {
@@ -507,7 +507,7 @@ describe('ClickBuffer with a spool, writing to the real Redis store', () => {
     const after = makeBuffer(store, second);
     await after.flush();
     expect(await streamIds()).toEqual(idsOf(pushed));
-    expect(await server.redis.get(`${server.prefix}linkclicks:code-a`)).toBe('8');
+    expect(await storedLinkClicks(server.redis, server.prefix, 'code-a')).toBe('8');
     expect(second.size.clicks).toBe(0);
   });
 

@@ -6,6 +6,7 @@ import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { postJson, tempSpoolFile } from '../helpers/entry.js';
 import { eventually, sleep, tapLoad } from '../helpers/load.js';
 import { type OwnRedis, startOwnRedis } from '../helpers/own-redis.js';
+import { storedLinkClicks } from '../helpers/redis.js';
 import { streamEntryFields } from '../../src/store/redis/click-fields.js';
 
 const ADMIN = 'outage-admin-token-0123456789';
@@ -98,7 +99,7 @@ describe('when Redis goes away under load and comes back', { timeout: 60_000 }, 
       const ids = entries.map(([, fields]) => streamEntryFields(fields).get('clickId'));
       expect(ids).toHaveLength(served);
       expect(new Set(ids).size).toBe(served);
-      expect(await check.get(`hl:linkclicks:${link.code}`)).toBe(String(served));
+      expect(await storedLinkClicks(check, 'hl:', link.code as string)).toBe(String(served));
     } finally {
       check.disconnect();
     }

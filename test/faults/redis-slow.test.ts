@@ -5,6 +5,7 @@ import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { postJson, tempSpoolFile } from '../helpers/entry.js';
 import { eventually } from '../helpers/load.js';
 import { type OwnRedis, startOwnRedis } from '../helpers/own-redis.js';
+import { storedLinkClicks } from '../helpers/redis.js';
 
 const ADMIN = 'slow-admin-token-0123456789';
 
@@ -60,7 +61,7 @@ describe('when Redis stalls', { timeout: 60_000 }, () => {
     const check = new Redis(redis.url);
     try {
       await eventually('the clicks to be written', async () => (await check.xlen(`hl:clicks:${merchant.id}`)) === 21);
-      expect(await check.get(`hl:linkclicks:${link.code}`)).toBe('21');
+      expect(await storedLinkClicks(check, 'hl:', link.code as string)).toBe('21');
     } finally {
       check.disconnect();
     }

@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { inject } from 'vitest';
+import { redisKeys } from '../../src/store/redis/keys.js';
+import { defineScripts } from '../../src/store/redis/scripts.js';
 
 export interface TestRedis {
   redis: Redis;
@@ -28,4 +30,23 @@ export async function testRedis(): Promise<TestRedis> {
       await client.quit();
     },
   };
+}
+
+/**
+ * Applies the counts click writes left pending (src/store/redis/scripts.ts), as every read of counts
+ * through the store does first: for tests that read counter keys themselves.
+ */
+export async function applyPendingCounts(redis: Redis, prefix: string): Promise<void> {
+  // A pipeline knows the scripts defined before it was made.
+  const scripts = defineScripts(redis);
+  const pipeline = redis.pipeline();
+  scripts.queueFold(pipeline, redisKeys(prefix).pendingCounts());
+  const [[error]] = (await pipeline.exec()) as [[Error | null, unknown]];
+  if (error) throw error;
+}
+
+/** A link's billable click count as stored (null when it has none), its pending counts applied. */
+export async function storedLinkClicks(redis: Redis, prefix: string, code: string): Promise<string | null> {
+  await applyPendingCounts(redis, prefix);
+  return redis.get(redisKeys(prefix).linkClicks(code));
 }

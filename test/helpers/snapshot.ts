@@ -1,4 +1,4 @@
-import type { TestRedis } from './redis.js';
+import { applyPendingCounts, type TestRedis } from './redis.js';
 
 async function namespaceKeys({ redis, prefix }: TestRedis): Promise<string[]> {
   const found: string[] = [];
@@ -18,6 +18,8 @@ async function namespaceKeys({ redis, prefix }: TestRedis): Promise<string[]> {
  */
 export async function namespaceSnapshot(testRedis: TestRedis): Promise<Record<string, string>> {
   const { redis, prefix } = testRedis;
+  // Whether a click's counts still wait in the pending list or sit in their counters is no change.
+  await applyPendingCounts(redis, prefix);
   const snapshot: Record<string, string> = {};
   for (const key of await namespaceKeys(testRedis)) {
     if (key.startsWith(`${prefix}rate:`)) continue;

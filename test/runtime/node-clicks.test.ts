@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { exitCode, postJson, type RunningEntry, startEntry } from '../helpers/entry.js';
-import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { storedLinkClicks, testRedis, type TestRedis } from '../helpers/redis.js';
 import { streamEntryFields } from '../../src/store/redis/click-fields.js';
 
 const ADMIN = 'runtime-admin-token-0123456789';
@@ -98,7 +98,7 @@ describe('clicks through the Node entry', { timeout: 60_000 }, () => {
       expect(stream.length).toBeGreaterThanOrEqual(redirected.size);
       expect(stream.length).toBeLessThanOrEqual(sent);
       for (const code of codes) {
-        const counted = Number(await redis.redis.get(`${redis.prefix}linkclicks:${code}`));
+        const counted = Number(await storedLinkClicks(redis.redis, redis.prefix, code));
         expect(counted).toBe(stream.filter((c) => c.linkCode === code).length);
       }
     } finally {

@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { exitCode, postJson, startEntry } from '../helpers/entry.js';
 import { sleep } from '../helpers/load.js';
-import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { storedLinkClicks, testRedis, type TestRedis } from '../helpers/redis.js';
 
 const ADMIN = 'runtime-admin-token-0123456789';
 const api = (port: number, path: string, key: string, body: unknown) => postJson(`http://127.0.0.1:${port}`, path, key, body);
@@ -38,11 +38,11 @@ describe('the Node entry (npm start)', () => {
         Array.from({ length: 40 }, () => fetch(`http://127.0.0.1:${port}/${link.code}`, { redirect: 'manual', headers: { 'user-agent': SHOPPER_USER_AGENT } })),
       );
       expect(taps.every((res) => res.status === 302)).toBe(true);
-      expect(await redis.redis.get(`${redis.prefix}linkclicks:${link.code}`)).toBeNull();
+      expect(await storedLinkClicks(redis.redis, redis.prefix, link.code as string)).toBeNull();
 
       gateway.child.kill('SIGTERM');
       expect(await exitCode(gateway.child)).toBe(0);
-      expect(await redis.redis.get(`${redis.prefix}linkclicks:${link.code}`)).toBe('40');
+      expect(await storedLinkClicks(redis.redis, redis.prefix, link.code as string)).toBe('40');
       expect(await redis.redis.xlen(`${redis.prefix}clicks:${merchant.id}`)).toBe(40);
     } finally {
       gateway.child.kill('SIGKILL');

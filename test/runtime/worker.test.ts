@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import worker from '../../src/runtime/worker.js';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
-import { testRedis, type TestRedis } from '../helpers/redis.js';
+import { storedLinkClicks, testRedis, type TestRedis } from '../helpers/redis.js';
 
 const ADMIN = 'worker-admin-token-0123456789';
 
@@ -42,6 +42,6 @@ describe('the Workers entry', () => {
     expect(tap.headers.get('location')).toContain('hl_kid=edge');
 
     await Promise.all(pending);
-    expect(await redis.redis.get(`${redis.prefix}linkclicks:${link.code}`)).toBe('1');
+    expect(await storedLinkClicks(redis.redis, redis.prefix, link.code)).toBe('1');
   });
 });

@@ -7,16 +7,23 @@ import { createRedisStore } from '../../src/store/redis/store.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { describeStoreContract } from './store.contract.js';
 
-describeStoreContract('redis', async (options = {}) => {
-  const { redis, prefix, cleanup } = await testRedis();
-  const keys = redisKeys(prefix);
-  return {
-    store: createRedisStore(redis, { prefix, ...options }),
-    readClicks: async (merchantId) =>
-      (await redis.xrange(keys.clickStream(merchantId), '-', '+')).map(([, fields]) => clickFromFields(fields)),
-    cleanup,
-  };
-});
+// Counts wait in a list until a click write brings it to its limit, or a read applies them: once
+// with the default limit (reads apply them), once with each write applying its own.
+for (const [name, countsFoldAt] of [
+  ['redis', undefined],
+  ['redis, each click write applying its counts', 1],
+] as const) {
+  describeStoreContract(name, async (options = {}) => {
+    const { redis, prefix, cleanup } = await testRedis();
+    const keys = redisKeys(prefix);
+    return {
+      store: createRedisStore(redis, { prefix, countsFoldAt, ...options }),
+      readClicks: async (merchantId) =>
+        (await redis.xrange(keys.clickStream(merchantId), '-', '+')).map(([, fields]) => clickFromFields(fields)),
+      cleanup,
+    };
+  });
+}
 
 describe('redis store specifics', () => {
   let server: TestRedis;
@@ -68,8 +75,61 @@ describe('redis store specifics', () => {
 
   it('rejects a click batch when a write inside it fails', async () => {
     const store = createRedisStore(server.redis, { prefix: server.prefix });
-    await server.redis.set(redisKeys(server.prefix).linkClicks('code-a'), 'not a number');
-    await expect(store.writeClicks([click])).rejects.toThrow(/not an integer/);
+    await server.redis.set(redisKeys(server.prefix).clickStream('m1'), 'not a stream');
+    await expect(store.writeClicks([click])).rejects.toThrow(/WRONGTYPE/);
+  });
+
+  const clickOn = (linkCode: string, i: number): StoredClick => ({ ...click, clickId: `c-${linkCode}-${i}`, linkCode, visitorId: `visitor-${i}` });
+
+  it('leaves each write’s counts pending until the write that brings them to the limit applies them all', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix, countsFoldAt: 3 });
+    const keys = redisKeys(server.prefix);
+    const linkHour = keys.counters('m1', 'link', 'code-a', 'h2025030100');
+    await store.writeClicks([clickOn('code-a', 1), clickOn('code-b', 1)]);
+    await store.writeClicks([clickOn('code-a', 2)]);
+    expect(await server.redis.llen(keys.pendingCounts())).toBe(2);
+    expect(await server.redis.exists(linkHour, keys.linkClicks('code-a'), keys.counterGroups('m1', 'link'))).toBe(0);
+
+    await store.writeClicks([clickOn('code-a', 3)]);
+    expect(await server.redis.exists(keys.pendingCounts())).toBe(0);
+    expect(await server.redis.hgetall(linkHour)).toEqual({ clicks: '3', uniqueClicks: '3' });
+    expect(await server.redis.hgetall(keys.counters('m1', 'merchant', 'm1', 'd20250301'))).toEqual({ clicks: '4', uniqueClicks: '4' });
+    expect(await server.redis.mget(keys.linkClicks('code-a'), keys.linkClicks('code-b'))).toEqual(['3', '1']);
+    expect((await server.redis.smembers(keys.counterGroups('m1', 'link'))).sort()).toEqual(['code-a', 'code-b']);
+  });
+
+  it('applies the pending counts before a read of counts, and a retried batch leaves none', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix });
+    const keys = redisKeys(server.prefix);
+    const batch = [clickOn('code-a', 1), clickOn('code-a', 2)];
+    await store.writeClicks(batch);
+    await store.writeClicks(batch);
+    expect(await server.redis.llen(keys.pendingCounts())).toBe(1);
+    expect(await store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 2]]));
+    expect(await server.redis.exists(keys.pendingCounts())).toBe(0);
+    await store.writeClicks([clickOn('code-a', 3)]);
+    const counters = await store.readCounters('m1', 'link', ['h2025030100']);
+    expect(counters.get('code-a')?.get('h2025030100')).toEqual({ clicks: 3, uniqueClicks: 3 });
+  });
+
+  it('applies pending counts for more groups than one Redis command can take at once', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix, countsFoldAt: 100 });
+    const codes = Array.from({ length: 9000 }, (_, i) => `code-${i}`);
+    await store.writeClicks(codes.map((code) => clickOn(code, 1)));
+    const counters = await store.readCounters('m1', 'link', ['d20250301']);
+    expect(counters.size).toBe(codes.length);
+    expect(counters.get('code-8999')?.get('d20250301')).toEqual({ clicks: 1, uniqueClicks: 1 });
+  });
+
+  it('still writes clicks, and their other counts, when something else broke one of their counter keys', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix, countsFoldAt: 1 });
+    const keys = redisKeys(server.prefix);
+    await server.redis.set(keys.linkClicks('code-a'), 'not a number');
+    await store.writeClicks([clickOn('code-a', 1), clickOn('code-b', 1)]);
+    expect(await server.redis.xlen(keys.clickStream('m1'))).toBe(2);
+    expect(await server.redis.get(keys.linkClicks('code-a'))).toBe('not a number');
+    expect(await store.clickCounts(['code-b'])).toEqual(new Map([['code-b', 1]]));
+    expect(await server.redis.hgetall(keys.counters('m1', 'link', 'code-a', 'h2025030100'))).toEqual({ clicks: '1', uniqueClicks: '1' });
   });
 
   it('lays its data out under the documented keys', async () => {
@@ -98,10 +158,12 @@ describe('redis store specifics', () => {
       updatedAt: '2025-03-01T00:00:00.000Z',
     });
     await store.writeClicks([click]);
-
     const layout: Record<string, string> = {};
-    for (const key of await server.redis.keys(`${server.prefix}*`)) layout[key] = await server.redis.type(key);
-    expect(layout).toEqual({
+    const readLayout = async () => {
+      for (const key of Object.keys(layout)) delete layout[key];
+      for (const key of await server.redis.keys(`${server.prefix}*`)) layout[key] = await server.redis.type(key);
+    };
+    const beforeCounted = {
       [keys.merchant('m1')]: 'string',
       [keys.apiKey('hash-1')]: 'string',
       [keys.link('code-a')]: 'string',
@@ -111,9 +173,17 @@ describe('redis store specifics', () => {
       [keys.campaignLinks('m1', 'spring')]: 'zset',
       [keys.click('c1')]: 'string',
       [keys.clickStream('m1')]: 'stream',
-      [keys.linkClicks('code-a')]: 'string',
       [keys.seen('code-a', 'visitor-1')]: 'string',
       [keys.flood('code-a', 'visitor-1', minuteOf(click.at))]: 'string',
+    };
+    await readLayout();
+    expect(layout).toEqual({ ...beforeCounted, [keys.pendingCounts()]: 'list' });
+
+    await store.clickCounts(['code-a']);
+    await readLayout();
+    expect(layout).toEqual({
+      ...beforeCounted,
+      [keys.linkClicks('code-a')]: 'string',
       ...Object.fromEntries(
         (
           [

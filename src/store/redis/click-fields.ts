@@ -40,15 +40,21 @@ export const GROUP_TYPES: readonly GroupType[] = groupsOf({ merchantId: '', link
 /**
  * Argument layout of one batch (after the policy arguments; a MessagePack array of strings), indexes 0-based:
  *   merchant count, link count, agent count,
- *   per merchant: MERCHANT_ARGS (then one counter-groups key per GROUP_TYPES entry)
- *   per link:     LINK_ARGS
+ *   per merchant: MERCHANT_ARGS
+ *   per link:     LINK_ARGS ('counts': COUNT_FIELDS joined by STREAM_SEPARATOR)
  *   per agent:    AGENT_ARGS ('fields': AGENT_FIELDS joined by STREAM_SEPARATOR)
  *   per click:    CLICK_ARGS ('tap': TAP_FIELDS joined by STREAM_SEPARATOR)
- * A merchant here is a merchant within one hour: its counters' buckets come with it.
+ * A merchant here is a merchant within one hour, as is a link: its counters' buckets come with it.
  */
-export const MERCHANT_ARGS = ['merchantId', 'stream', 'countersOf', 'hourBucket', 'dayBucket'] as const;
-export const MERCHANT_STRIDE = MERCHANT_ARGS.length + GROUP_TYPES.length;
-export const LINK_ARGS = ['merchant', 'linkCode', 'noteId', 'campaignId', 'total', 'markerHead'] as const;
+export const MERCHANT_ARGS = ['merchantId', 'stream'] as const;
+export const LINK_ARGS = ['merchant', 'linkCode', 'noteId', 'campaignId', 'markerHead', 'counts'] as const;
+/**
+ * Where a link's clicks count, as one string: the script leaves it pending with the link's counts
+ * and whichever call applies them reads it (scripts.ts, FOLD_PENDING). The merchant's part (its
+ * counter keys' heads and buckets) comes first, then the link's click total and its id in each of
+ * GROUP_TYPES, in that order.
+ */
+export const COUNT_FIELDS = ['countersOf', 'hourBucket', 'dayBucket', 'counterGroupsOf', 'total', ...GROUP_TYPES.map((type) => `${type}Id`)] as const;
 export const AGENT_ARGS = ['bot', 'fields'] as const;
 export const CLICK_ARGS = ['marker', 'seen', 'flood', 'link', 'agent', 'at', 'tap'] as const;
 
@@ -161,6 +167,8 @@ function clickBatch(clicks: readonly StoredClick[], keys: RedisKeys, plain: (val
   const links = new Distinct();
   const agents = new Distinct();
   const merchantArgs: string[] = [];
+  // Per merchant (and hour): the head of its links' COUNT_FIELDS, joined.
+  const merchantCounts: string[] = [];
   const linkArgs: string[] = [];
   const agentArgs: string[] = [];
   // Sized up front: a batch is thousands of fields, and growing the array copies it.
@@ -176,8 +184,8 @@ function clickBatch(clicks: readonly StoredClick[], keys: RedisKeys, plain: (val
       if (known === undefined) {
         merchant = merchants.size;
         merchants.set(merchantKey, merchant);
-        merchantArgs.push(plain(merchantId), plain(keys.clickStream(merchantId)), plain(keys.countersOf(merchantId)), hourBucket(at), dayBucket(at));
-        for (const type of GROUP_TYPES) merchantArgs.push(plain(keys.counterGroups(merchantId, type)));
+        merchantArgs.push(plain(merchantId), plain(keys.clickStream(merchantId)));
+        merchantCounts.push([keys.countersOf(merchantId), hourBucket(at), dayBucket(at), keys.counterGroupsOf(merchantId)].map(plain).join(STREAM_SEPARATOR));
       } else {
         merchant = known;
       }
@@ -186,7 +194,9 @@ function clickBatch(clicks: readonly StoredClick[], keys: RedisKeys, plain: (val
     // A link's number also depends on its merchant and hour: the link codes in a batch are looked up per merchant.
     const [link, newLink] = links.place(`${merchant}\n${linkCode}`, click, sameLink);
     if (newLink) {
-      linkArgs.push(String(merchant), plain(linkCode), plain(click.noteId), plain(click.campaignId ?? ''), plain(keys.linkClicks(linkCode)), plain(markerHead(click)));
+      const groupIds = groupsOf(click).map(([, id]) => plain(id));
+      const counts = [merchantCounts[merchant], plain(keys.linkClicks(linkCode)), ...groupIds].join(STREAM_SEPARATOR);
+      linkArgs.push(String(merchant), plain(linkCode), plain(click.noteId), plain(click.campaignId ?? ''), plain(markerHead(click)), counts);
     }
     const [agent, newAgent] = agents.place(click.userAgent, click, sameAgent);
     if (newAgent) {
@@ -209,7 +219,10 @@ function clickBatch(clicks: readonly StoredClick[], keys: RedisKeys, plain: (val
   if (next !== clickArgs.length) throw new Error(`click layout: ${next} click arguments, expected ${clickArgs.length}`);
   return {
     sections: [[String(merchants.size), String(links.firsts.length), String(agents.firsts.length)], merchantArgs, linkArgs, agentArgs, clickArgs],
-    streamJoins: agents.firsts.length * (AGENT_FIELDS.length - 1) + clicks.length * (TAP_FIELDS.length - 1),
+    streamJoins:
+      links.firsts.length * (COUNT_FIELDS.length - 1) +
+      agents.firsts.length * (AGENT_FIELDS.length - 1) +
+      clicks.length * (TAP_FIELDS.length - 1),
   };
 }
 

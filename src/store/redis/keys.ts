@@ -13,6 +13,7 @@ export function redisKeys(prefix = 'hl:') {
   // each head extending the one before it.
   const countersOf = (merchantId: string) => `${prefix}stats:${merchantId}:`;
   const countersOfType = (merchantId: string, groupType: string) => `${countersOf(merchantId)}${groupType}:`;
+  const counterGroupsOf = (merchantId: string) => `${prefix}statgroups:${merchantId}:`;
   return {
     merchant: (id: string) => `${prefix}merchant:${id}`,
     apiKey: (hash: string) => `${prefix}apikey:${hash}`,
@@ -39,8 +40,12 @@ export function redisKeys(prefix = 'hl:') {
     spend: (merchantId: string, campaignId: string) => `${prefix}spend:${merchantId}:${campaignId}`,
     spendCampaigns: (merchantId: string) => `${prefix}spendcampaigns:${merchantId}`,
     rateWindow: (subject: string, window: number) => `${prefix}rate:${subject}:${window}`,
+    /** Counts of written clicks not yet added to their counters (scripts.ts, FOLD_PENDING). */
+    pendingCounts: () => `${prefix}pendingcounts`,
+    /** What a merchant's counter-group sets start with: the click script appends the type (scripts.ts). */
+    counterGroupsOf,
     /** The group ids of a type that have counters: what a stats query enumerates. */
-    counterGroups: (merchantId: string, groupType: string) => `${prefix}statgroups:${merchantId}:${groupType}`,
+    counterGroups: (merchantId: string, groupType: string) => `${counterGroupsOf(merchantId)}${groupType}`,
   };
 }
 

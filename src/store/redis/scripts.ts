@@ -1,13 +1,13 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { type ClickPolicy, COUNTERS_BY_KIND } from '../../domain/click.js';
-import { groupsOf } from '../groups.js';
 import {
   AGENT_ARGS,
   CLICK_ARGS,
+  COUNT_FIELDS,
+  GROUP_TYPES,
   LINK_ARGS,
   LINK_FIELDS,
   MERCHANT_ARGS,
-  MERCHANT_STRIDE,
   STREAM_FIELD_NAME,
   STREAM_SEPARATOR,
 } from './click-fields.js';
@@ -19,7 +19,8 @@ import {
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
 const SAVE_LINK = 'hanglinkSaveLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV6';
+const WRITE_CLICKS = 'hanglinkWriteClicksV7';
+const FOLD_COUNTS = 'hanglinkFoldCountsV1';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const READ_COUNTERS = 'hanglinkReadCountersV1';
 const REFUND_ORDER = 'hanglinkRefundOrderV1';
@@ -58,15 +59,14 @@ return 1
 // Writes a batch of clicks in order and counts them; mirrors classifyClick in src/domain/click.ts
 // (the store contract suite holds both stores to the same results).
 // ARGV: marker TTL s, repeat window ms, flood limit, the marker of the click that must already be
-// written ('' for none; when it is not, nothing is written and 0 returned), then the batch as clickBatchArgs lays it out
+// written ('' for none; when it is not, nothing is written and 0 returned), the pending counts list,
+// how many entries it may hold before they are applied, then the batch as clickBatchArgs lays it out
 // (click-fields.ts): what the batch's clicks share once, then a fixed stride per click, all in one
 // MessagePack argument (thousands of separate arguments cost the client more than unpacking costs
 // the script). Keys travel in it, so this script cannot run on Redis Cluster.
 // Per click: SET marker NX EX (the marker is the click's origin, and doubles as the "already
-// written" flag, so a retried batch changes nothing), INCR flood, SET seen NX GET (Redis 7), XADD. Kinds are
-// tallied per link; at the end each link's total is added, its counts summed per merchant-hour,
-// group type and group id, each counter hash incremented once per counter, and the groups that
-// got clicks added to their sets (SADD).
+// written" flag, so a retried batch changes nothing), INCR flood, SET seen NX GET (Redis 7), XADD.
+// Kinds are tallied per link, and the links' counts left pending (FOLD_PENDING).
 // The script text is generated from the layout, so the two cannot disagree.
 function argOf(names: readonly string[], base: string, name: string): string {
   const at = names.indexOf(name);
@@ -82,39 +82,131 @@ const linkField = (name: string) =>
   (LINK_ARGS as readonly string[]).includes(name) ? argOf(LINK_ARGS, 'l', name) : argOf(MERCHANT_ARGS, 'm', name);
 const lua = (text: string) => `'${text}'`;
 const luaByte = (char: string) => `\\${char.charCodeAt(0)}`;
+const countField = (name: (typeof COUNT_FIELDS)[number]) => `fields[${COUNT_FIELDS.indexOf(name) + 1}]`;
 
 // The entry's one value, in STREAM_FIELDS' order (the agent's and the tap's fields come joined):
 // Lua joins a chain of '..' in one step.
 const streamValue = ['kind', ...LINK_FIELDS.map(linkField), agentArg('fields'), clickArg('tap')].join(` .. '${luaByte(STREAM_SEPARATOR)}' .. `);
-// The group ids of a link, as groupsOf (src/store/groups.ts) takes them from a click.
-const groupIds = groupsOf({ merchantId: 'merchantId', linkCode: 'linkCode', noteId: 'noteId', campaignId: 'campaignId' }).map(
-  ([type, field]) => [type, linkField(field)] as const,
-);
 const counterNames = [...new Set(Object.values(COUNTERS_BY_KIND).flat())];
 // Per counter, what a link's tally of kinds adds to it: the kinds COUNTERS_BY_KIND counts there.
-const addends = counterNames
-  .map((name) =>
-    Object.entries(COUNTERS_BY_KIND)
-      .filter(([, names]) => names.includes(name))
-      .map(([kind]) => `tally[${lua(kind)}]`)
-      .join(' + '),
-  )
-  .join(', ');
+const addends = counterNames.map((name) =>
+  Object.entries(COUNTERS_BY_KIND)
+    .filter(([, names]) => names.includes(name))
+    .map(([kind]) => `tally[${lua(kind)}]`)
+    .join(' + '),
+);
+const zeros = `{ ${counterNames.map(() => '0').join(', ')} }`;
+
+// Counting clicks where they land cost nearly half the click script: a link that many visitors tap
+// had its hashes incremented in every call. So a call leaves one pending entry (a MessagePack array:
+// per link, its COUNT_FIELDS joined, then a count per counter name), and the entries are added up
+// and applied together, in the step that takes them out of the list: by the click call that brings
+// the list to its limit, and before every read of counts (FOLD_COUNTS). Redis runs nothing else
+// while a script runs, and no write of the fold can fail it halfway (add, below), so whichever
+// process folds, no count is lost or applied twice, and reads see every written click. The link's
+// click total is its 'clicks' count.
+// Expects the locals pendingKey and asText.
+const FOLD_PENDING = `
+-- A key something other than hanglink overwrote (a counter that is no longer a number, say) must not
+-- stop every click after it from being written: what cannot be added there is logged and skipped.
+local function add(command, key, ...)
+  local done = redis.pcall(command, key, ...)
+  if type(done) == 'table' and done.err then
+    redis.log(redis.LOG_WARNING, 'hanglink: counts for ' .. key .. ' skipped: ' .. done.err)
+  end
+end
+local function foldPending()
+  local entries = redis.call('LRANGE', pendingKey, 0, -1)
+  if #entries == 0 then return end
+  redis.call('DEL', pendingKey)
+  local sums, order = {}, {}
+  for _, entry in ipairs(entries) do
+    local counted = cmsgpack.unpack(entry)
+    for e = 1, #counted, ${counterNames.length + 1} do
+      local where = counted[e]
+      local sum = sums[where]
+      if not sum then sum = ${zeros}; sums[where] = sum; order[#order + 1] = where end
+      for i = 1, ${counterNames.length} do sum[i] = sum[i] + counted[e + i] end
+    end
+  end
+  -- Per merchant and hour (the head of COUNT_FIELDS), group type and id: the links' sums added up.
+  local heads, merchants = {}, {}
+  for _, where in ipairs(order) do
+    local fields, from = {}, 1
+    while true do
+      local at = string.find(where, '${luaByte(STREAM_SEPARATOR)}', from, true)
+      fields[#fields + 1] = string.sub(where, from, at and at - 1)
+      if not at then break end
+      from = at + 1
+    end
+    local sum = sums[where]
+    if sum[${counterNames.indexOf('clicks') + 1}] > 0 then add('INCRBY', ${countField('total')}, asText[sum[${counterNames.indexOf('clicks') + 1}]]) end
+    local head = ${countField('countersOf')} .. ' ' .. ${countField('hourBucket')}
+    local merchant = merchants[head]
+    if not merchant then
+      merchant = { fields = fields, ${GROUP_TYPES.map(() => '{ ids = {}, sums = {} }').join(', ')} }
+      merchants[head] = merchant
+      heads[#heads + 1] = head
+    end
+${GROUP_TYPES.map(
+  (type, t) => `    do
+      local group, id = merchant[${t + 1}], ${countField(`${type}Id`)}
+      local total = group.sums[id]
+      if not total then total = ${zeros}; group.sums[id] = total; group.ids[#group.ids + 1] = id end
+      for i = 1, ${counterNames.length} do total[i] = total[i] + sum[i] end
+    end`,
+).join('\n')}
+  end
+  local names, types = { ${counterNames.map(lua).join(', ')} }, { ${GROUP_TYPES.map(lua).join(', ')} }
+  for _, head in ipairs(heads) do
+    local merchant = merchants[head]
+    local fields = merchant.fields
+    local hour, day = ':' .. ${countField('hourBucket')}, ':' .. ${countField('dayBucket')}
+    for t = 1, ${GROUP_TYPES.length} do
+      local group, counters = merchant[t], ${countField('countersOf')} .. types[t] .. ':'
+      for _, id in ipairs(group.ids) do
+        local total, hourly, daily = group.sums[id], counters .. id .. hour, counters .. id .. day
+        for i = 1, ${counterNames.length} do
+          if total[i] > 0 then
+            local by = asText[total[i]]
+            add('HINCRBY', hourly, names[i], by)
+            add('HINCRBY', daily, names[i], by)
+          end
+        end
+      end
+      -- Lua's unpack takes a few thousand values at most.
+      local ids, setKey = group.ids, ${countField('counterGroupsOf')} .. types[t]
+      for from = 1, #ids, 1000 do add('SADD', setKey, unpack(ids, from, math.min(from + 999, #ids))) end
+    end
+  end
+end
+`;
+
+// ARGV: the pending counts list. Applies what click writes left there (FOLD_PENDING).
+const FOLD_COUNTS_LUA = `
+local pendingKey = ARGV[1]
+local asText = setmetatable({}, { __index = function(known, value) local text = tostring(value); known[value] = text; return text end })
+${FOLD_PENDING}
+foldPending()
+return 1
+`;
 
 const WRITE_CLICKS_LUA = `
 local ttl, window, floodLimit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 if ARGV[4] ~= '' and redis.call('EXISTS', ARGV[4]) == 0 then return 0 end
+local pendingKey, foldAt = ARGV[5], tonumber(ARGV[6])
 -- Numbers handed to redis.call are formatted on every call: this one is formatted once.
 local seenTtl = tostring(window + 60000)
 -- tonumber and tostring go through strtod and printf, a fifth of a call's instructions if done per
 -- use: the values that recur (places in the batch, counts) are converted once per call.
 local asNumber = setmetatable({}, { __index = function(known, text) local value = tonumber(text); known[text] = value; return value end })
 local asText = setmetatable({}, { __index = function(known, value) local text = tostring(value); known[value] = text; return text end })
-local A = cmsgpack.unpack(ARGV[5])
+${FOLD_PENDING}
+local A = cmsgpack.unpack(ARGV[7])
 local n = #A
 -- A[x + 1] is the first argument of the merchant, link, agent or click that starts at x.
 local merchantsAt = 3
-local linksAt = merchantsAt + tonumber(A[1]) * ${MERCHANT_STRIDE}
+local linksAt = merchantsAt + tonumber(A[1]) * ${MERCHANT_ARGS.length}
 local agentsAt = linksAt + tonumber(A[2]) * ${LINK_ARGS.length}
 local clicksAt = agentsAt + tonumber(A[3]) * ${AGENT_ARGS.length}
 local tallies, links = {}, {}
@@ -122,7 +214,7 @@ for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
   local l = linksAt + asNumber[${clickArg('link')}] * ${LINK_ARGS.length}
   local at = ${clickArg('at')}
   if redis.call('SET', ${clickArg('marker')}, ${linkArg('markerHead')} .. at .. '}', 'NX', 'EX', ttl) then
-    local m = merchantsAt + asNumber[${linkArg('merchant')}] * ${MERCHANT_STRIDE}
+    local m = merchantsAt + asNumber[${linkArg('merchant')}] * ${MERCHANT_ARGS.length}
     local a = agentsAt + asNumber[${clickArg('agent')}] * ${AGENT_ARGS.length}
     local kind
     if ${agentArg('bot')} == '1' then
@@ -157,50 +249,15 @@ for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
     tally[kind] = tally[kind] + 1
   end
 end
-
--- Counts per merchant (and hour), group type and group id, as arrays in the order of names: a link
--- adds to its groups by id, and counter keys are built once per group rather than once per link.
-local names = { ${counterNames.map(lua).join(', ')} }
-local groups, merchants = {}, {}
-local function add(byId, id, counts)
-  local sum = byId[id]
-  if not sum then
-    sum = { ${counterNames.map(() => '0').join(', ')} }
-    byId[id] = sum
-    byId[#byId + 1] = id
-  end
-  for i = 1, ${counterNames.length} do sum[i] = sum[i] + counts[i] end
+-- A batch whose clicks were all written before leaves nothing pending.
+if #links == 0 then return 1 end
+local pending = {}
+for i, l in ipairs(links) do
+  local tally, at = tallies[l], (i - 1) * ${counterNames.length + 1}
+  pending[at + 1] = ${linkArg('counts')}
+${addends.map((addend, i) => `  pending[at + ${i + 2}] = ${addend}`).join('\n')}
 end
-for _, l in ipairs(links) do
-  local tally = tallies[l]
-  local billable = tally.unique + tally['repeat']
-  if billable > 0 then redis.call('INCRBY', ${linkArg('total')}, asText[billable]) end
-  local m = merchantsAt + asNumber[${linkArg('merchant')}] * ${MERCHANT_STRIDE}
-  local byType = groups[m]
-  if not byType then byType = { ${groupIds.map(() => '{}').join(', ')} }; groups[m] = byType; merchants[#merchants + 1] = m end
-  local counts = { ${addends} }
-${groupIds.map(([, id], i) => `  add(byType[${i + 1}], ${id}, counts)`).join('\n')}
-end
-local types = { ${groupIds.map(([type]) => lua(type)).join(', ')} }
-for _, m in ipairs(merchants) do
-  local byType = groups[m]
-  local hour, day = ':' .. ${merchantArg('hourBucket')}, ':' .. ${merchantArg('dayBucket')}
-  for t = 1, ${groupIds.length} do
-    local byId, head = byType[t], ${merchantArg('countersOf')} .. types[t] .. ':'
-    for _, id in ipairs(byId) do
-      local sum, hourly, daily = byId[id], head .. id .. hour, head .. id .. day
-      for i = 1, ${counterNames.length} do
-        if sum[i] > 0 then
-          local by = asText[sum[i]]
-          redis.call('HINCRBY', hourly, names[i], by)
-          redis.call('HINCRBY', daily, names[i], by)
-        end
-      end
-    end
-    -- The ids are the array part of byId (the counts are under the ids as string keys).
-    redis.call('SADD', A[m + ${MERCHANT_ARGS.length} + t], unpack(byId))
-  end
-end
+if redis.call('RPUSH', pendingKey, cmsgpack.pack(pending)) >= foldAt then foldPending() end
 return 1
 `;
 
@@ -270,8 +327,19 @@ type ScriptedClient = Redis & {
 };
 type ScriptedPipeline = ChainableCommander & {
   [WRITE_CLICKS](numberOfKeys: number, ...args: (string | Buffer)[]): ScriptedPipeline;
+  [FOLD_COUNTS](numberOfKeys: number, pendingKey: string): ScriptedPipeline;
   [READ_COUNTERS](numberOfKeys: number, ...args: string[]): ScriptedPipeline;
 };
+
+/** What every click write is given besides its batch. */
+export interface ClickWriteOptions {
+  policy: ClickPolicy;
+  ttlSeconds: number;
+  /** The list of counts not yet applied (keys.pendingCounts). */
+  pendingKey: string;
+  /** How many click calls' counts may wait there before the call that adds the last applies them all. */
+  foldAt: number;
+}
 
 /** One hash READ_COUNTERS found: the places (from 1) of its group id and bucket in the call, and its fields and values. */
 export type FoundCounters = [idPlace: number, bucketPlace: number, fieldsAndValues: string[]];
@@ -281,6 +349,7 @@ export function defineScripts(redis: Redis) {
   redis.defineCommand(SAVE_LINK, { lua: SAVE_LINK_LUA, numberOfKeys: 4 });
   // The key count varies with the batch, so it is given per call.
   redis.defineCommand(WRITE_CLICKS, { lua: WRITE_CLICKS_LUA });
+  redis.defineCommand(FOLD_COUNTS, { lua: FOLD_COUNTS_LUA });
   redis.defineCommand(RECORD_ORDER, { lua: RECORD_ORDER_LUA });
   redis.defineCommand(READ_COUNTERS, { lua: READ_COUNTERS_LUA });
   redis.defineCommand(REFUND_ORDER, { lua: REFUND_ORDER_LUA });
@@ -307,8 +376,21 @@ export function defineScripts(redis: Redis) {
       (pipeline as ScriptedPipeline)[READ_COUNTERS](0, head, String(buckets.length), ...buckets, ...ids);
     },
     /** Queues one batch's click write on a pipeline; `batch` is clickBatchArgs' packed batch (click-fields.ts), `afterMarker` the key of the click that must be written first ('' for none). */
-    queueClicksWrite: (pipeline: ChainableCommander, policy: ClickPolicy, ttlSeconds: number, afterMarker: string, batch: Buffer) => {
-      (pipeline as ScriptedPipeline)[WRITE_CLICKS](0, String(ttlSeconds), String(policy.repeatWindowMs), String(policy.floodLimitPerMinute), afterMarker, batch);
+    queueClicksWrite: (pipeline: ChainableCommander, click: ClickWriteOptions, afterMarker: string, batch: Buffer) => {
+      (pipeline as ScriptedPipeline)[WRITE_CLICKS](
+        0,
+        String(click.ttlSeconds),
+        String(click.policy.repeatWindowMs),
+        String(click.policy.floodLimitPerMinute),
+        afterMarker,
+        click.pendingKey,
+        String(click.foldAt),
+        batch,
+      );
+    },
+    /** Queues applying the counts that click writes left pending, so that reads queued after it see them. */
+    queueFold: (pipeline: ChainableCommander, pendingKey: string) => {
+      (pipeline as ScriptedPipeline)[FOLD_COUNTS](0, pendingKey);
     },
   };
 }
