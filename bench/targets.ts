@@ -64,9 +64,9 @@ function gatewayEnv(redisUrl: string, port: number): NodeJS.ProcessEnv {
   };
 }
 
-const gatewayEntry = new URL('dist/runtime/node.js', root).pathname;
+const gatewayEntry = new URL('dist/runtime/node.bundle.js', root).pathname;
 
-/** `node dist/runtime/node.js` as deployed; `nodeFlags` e.g. ['--cpu-prof']. */
+/** `node dist/runtime/node.bundle.js` as deployed (npm start, the Docker image); `nodeFlags` e.g. ['--cpu-prof']. */
 export async function startGateway(redisUrl: string, cpu: number | null, nodeFlags: string[] = []): Promise<Server> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface RunningEntry {
   child: ChildProcess;
@@ -27,9 +27,14 @@ export function tempSpoolFile(): string {
   return join(folder, 'clicks.spool');
 }
 
-/** The real entry point, as `npm start` runs it, in a child process of its own (with its own spool unless given one). */
-export function startEntry(env: Record<string, string>): RunningEntry {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node.ts'], {
+/** The Node entry from its source; `npm start` runs the same code bundled (BUNDLED_ENTRY). */
+export const SOURCE_ENTRY = ['--import', 'tsx', 'src/runtime/node.ts'];
+/** What `npm run bundle` writes and `npm start` runs. */
+export const BUNDLED_ENTRY = ['dist/runtime/node.bundle.js'];
+
+/** The Node entry in a child process of its own (with its own spool unless given one). */
+export function startEntry(env: Record<string, string>, entry: readonly string[] = SOURCE_ENTRY): RunningEntry {
+  const child = spawn(process.execPath, [...entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: '0', HANGLINK_CLICK_SPOOL: tempSpoolFile(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,50 @@
+// `npm start` and the Docker image run the Node entry bundled into one file (package.json's
+// "bundle" script). Built here by that same script, the bundle must start, answer a tap with a
+// signed redirect, and write the click on SIGTERM: what a bundling mistake (a module left out, a
+// path resolved from the wrong place) would break.
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { verifyAttribution } from '../../src/domain/attribution.js';
+import { SHOPPER_USER_AGENT } from '../helpers/app.js';
+import { BUNDLED_ENTRY, exitCode, postJson, ROOT, startEntry } from '../helpers/entry.js';
+import { storedLinkClicks, testRedis, type TestRedis } from '../helpers/redis.js';
+
+const ADMIN = 'bundle-admin-token-0123456789';
+const SIGNING_KEY = { id: 'k1', secret: 'bundle-signing-secret-0123456789' };
+
+describe('the bundled Node entry (npm start)', { timeout: 60_000 }, () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await testRedis();
+    const built = spawnSync('npm', ['run', 'bundle', '--silent'], { cwd: ROOT, encoding: 'utf8' });
+    expect(built.status, built.stderr).toBe(0);
+  });
+  afterAll(() => redis.cleanup());
+
+  it('starts, answers a tap with a signed 302 to the item, and writes its click on SIGTERM', async () => {
+    const gateway = startEntry(
+      {
+        REDIS_URL: inject('redisUrl'),
+        HANGLINK_REDIS_PREFIX: redis.prefix,
+        HANGLINK_ADMIN_TOKEN: ADMIN,
+        HANGLINK_SIGNING_KEYS: `${SIGNING_KEY.id}:${SIGNING_KEY.secret}`,
+      },
+      BUNDLED_ENTRY,
+    );
+    try {
+      const base = `http://127.0.0.1:${await gateway.port}`;
+      const merchant = await postJson(base, '/v1/admin/merchants', ADMIN, { name: 'bundle' });
+      const link = await postJson(base, '/v1/links', merchant.apiKey as string, { url: 'https://item.taobao.com/item.htm?id=7', noteId: 'note-7', category: 'beauty' });
+      const tap = await fetch(`${base}/${link.code}`, { redirect: 'manual', headers: { 'user-agent': SHOPPER_USER_AGENT } });
+      expect(tap.status).toBe(302);
+      const landing = verifyAttribution(tap.headers.get('location') ?? '', [SIGNING_KEY]);
+      expect(landing).toMatchObject({ valid: true, destination: 'https://item.taobao.com/item.htm?id=7', linkCode: link.code, noteId: 'note-7' });
+
+      gateway.child.kill('SIGTERM');
+      expect(await exitCode(gateway.child)).toBe(0);
+      expect(await storedLinkClicks(redis.redis, redis.prefix, link.code as string)).toBe('1');
+    } finally {
+      gateway.child.kill('SIGKILL');
+    }
+  });
+});
