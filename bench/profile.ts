@@ -1,14 +1,15 @@
 // CPU profile of the gateway serving taps:
 //   npm run build && node --import tsx bench/profile.ts      (BENCH_PROF_DIR=/tmp/prof BENCH_DURATION=10)
 // Same set-up as the bench (pinned, throwaway Redis, 1,000 links, 64 connections); the gateway runs
-// with --cpu-prof and writes its profile when SIGTERM stops it. Profiles stay out of the repo.
+// with --cpu-prof and writes its profile when SIGTERM stops it. Profiles stay out of the repo. It runs
+// dist/ module by module rather than the deployed bundle, so that time is put down to each package.
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarise } from './cpuprofile-top.js';
 import { runLoad } from './load.js';
 import { killAllSync, setUpPinning, stopAll, stopChild } from './procs.js';
 import { tapsFor } from './taps.js';
-import { setUpMerchant, startGateway, startRedis } from './targets.js';
+import { setUpMerchant, startGateway, startRedis, unbundledGatewayEntry } from './targets.js';
 
 const dir = process.env.BENCH_PROF_DIR ?? '/tmp/prof';
 const durationSec = Number(process.env.BENCH_DURATION ?? 10);
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   const pinning = setUpPinning();
   console.log(`profile: ${pinning.note}`);
   const redis = await startRedis(pinning.enabled ? 1 : null);
-  const gateway = await startGateway(redis.url, pinning.enabled ? 0 : null, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const gateway = await startGateway(redis.url, pinning.enabled ? 0 : null, ['--cpu-prof', `--cpu-prof-dir=${dir}`], unbundledGatewayEntry);
   const merchant = await setUpMerchant(gateway.url, 1000);
   const requestsFor = (connection: number, count: number) => tapsFor(merchant.codes, connection, count);
   const load = (seconds: number) =>

@@ -65,12 +65,14 @@ function gatewayEnv(redisUrl: string, port: number): NodeJS.ProcessEnv {
 }
 
 const gatewayEntry = new URL('dist/runtime/node.bundle.js', root).pathname;
+/** The same entry module by module: a profile of it names each package and file (the bundle is one file). */
+export const unbundledGatewayEntry = new URL('dist/runtime/node.js', root).pathname;
 
 /** `node dist/runtime/node.bundle.js` as deployed (npm start, the Docker image); `nodeFlags` e.g. ['--cpu-prof']. */
-export async function startGateway(redisUrl: string, cpu: number | null, nodeFlags: string[] = []): Promise<Server> {
+export async function startGateway(redisUrl: string, cpu: number | null, nodeFlags: string[] = [], entry = gatewayEntry): Promise<Server> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = startChild('gateway', process.execPath, [...nodeFlags, gatewayEntry], gatewayEnv(redisUrl, port), cpu);
+  const child = startChild('gateway', process.execPath, [...nodeFlags, entry], gatewayEnv(redisUrl, port), cpu);
   await waitUntil(child, 'gateway /healthz', async () => (await fetch(`${url}/healthz`)).ok, 15_000);
   return { child, url };
 }
