@@ -105,8 +105,10 @@ const zeros = `{ ${counterNames.map(() => '0').join(', ')} }`;
 // while a script runs, and no write of the fold can fail it halfway (add, below), so whichever
 // process folds, no count is lost or applied twice, and reads see every written click. The link's
 // click total is its 'clicks' count.
-// Expects the locals pendingKey and asText.
+// Expects the local pendingKey.
 const FOLD_PENDING = `
+-- Counts are formatted once per value, not per HINCRBY (tostring goes through printf).
+local asText = setmetatable({}, { __index = function(known, value) local text = tostring(value); known[value] = text; return text end })
 -- A key something other than hanglink overwrote (a counter that is no longer a number, say) must not
 -- stop every click after it from being written: what cannot be added there is logged and skipped.
 local function add(command, key, ...)
@@ -185,7 +187,6 @@ end
 // ARGV: the pending counts list. Applies what click writes left there (FOLD_PENDING).
 const FOLD_COUNTS_LUA = `
 local pendingKey = ARGV[1]
-local asText = setmetatable({}, { __index = function(known, value) local text = tostring(value); known[value] = text; return text end })
 ${FOLD_PENDING}
 foldPending()
 return 1
@@ -197,10 +198,8 @@ if ARGV[4] ~= '' and redis.call('EXISTS', ARGV[4]) == 0 then return 0 end
 local pendingKey, foldAt = ARGV[5], tonumber(ARGV[6])
 -- Numbers handed to redis.call are formatted on every call: this one is formatted once.
 local seenTtl = tostring(window + 60000)
--- tonumber and tostring go through strtod and printf, a fifth of a call's instructions if done per
--- use: the values that recur (places in the batch, counts) are converted once per call.
+-- tonumber goes through strtod: the places in the batch recur, and are converted once per call.
 local asNumber = setmetatable({}, { __index = function(known, text) local value = tonumber(text); known[text] = value; return value end })
-local asText = setmetatable({}, { __index = function(known, value) local text = tostring(value); known[value] = text; return text end })
 ${FOLD_PENDING}
 local A = cmsgpack.unpack(ARGV[7])
 local n = #A
