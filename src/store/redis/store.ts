@@ -69,6 +69,13 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
     return pipeline;
   };
 
+  /** The listings a link is in, as the link scripts take them: merchant, note, campaign ('' for none). */
+  const listingKeys = (link: Link): [merchant: string, note: string, campaign: string] => [
+    keys.merchantLinks(link.merchantId),
+    keys.noteLinks(link.merchantId, link.noteId),
+    link.campaignId === null ? '' : keys.campaignLinks(link.merchantId, link.campaignId),
+  ];
+
   const getMerchant = async (id: string) => parse<Merchant>(await redis.get(keys.merchant(id)));
   const getLink = async (code: string) => parse<Link>(await redis.get(keys.link(code)));
 
@@ -104,9 +111,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
         [
           keys.link(link.code),
           link.externalId === null ? '' : keys.externalId(link.merchantId, link.externalId),
-          keys.merchantLinks(link.merchantId),
-          keys.noteLinks(link.merchantId, link.noteId),
-          link.campaignId === null ? '' : keys.campaignLinks(link.merchantId, link.campaignId),
+          ...listingKeys(link),
         ],
         JSON.stringify(link),
         listingMember(link),
@@ -129,9 +134,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       const saved = await scripts.saveLink(
         [
           keys.link(link.code),
-          keys.merchantLinks(link.merchantId),
-          keys.noteLinks(link.merchantId, link.noteId),
-          link.campaignId === null ? '' : keys.campaignLinks(link.merchantId, link.campaignId),
+          ...listingKeys(link),
         ],
         JSON.stringify(link),
         JSON.stringify(previous),
