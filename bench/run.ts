@@ -18,6 +18,7 @@ import {
   backlogOf,
   coldStart,
   countClicks,
+  gatewayEntry,
   linkItem,
   seedLinks,
   type Server,
@@ -88,7 +89,7 @@ const storedNote = (run: LoadRun) =>
   run.clicksStored === undefined ? '' : `, ${((run.clicksStored / run.elapsedMs) * 1000).toFixed(0)} clicks/s into Redis`;
 
 async function main(): Promise<number> {
-  if (!existsSync(new URL('../dist/runtime/node.bundle.js', import.meta.url))) throw new Error('dist/runtime/node.bundle.js is missing: run npm run build');
+  if (!existsSync(gatewayEntry)) throw new Error(`${gatewayEntry} is missing: run npm run build`);
   const pinning = setUpPinning();
   notes.push(`pinning: ${pinning.note}`);
   const serverCpu = pinning.enabled ? 0 : null;

@@ -64,7 +64,7 @@ function gatewayEnv(redisUrl: string, port: number): NodeJS.ProcessEnv {
   };
 }
 
-const gatewayEntry = new URL('dist/runtime/node.bundle.js', root).pathname;
+export const gatewayEntry = new URL('dist/runtime/node.bundle.js', root).pathname;
 /** The same entry module by module: a profile of it names each package and file (the bundle is one file). */
 export const unbundledGatewayEntry = new URL('dist/runtime/node.js', root).pathname;
 
