@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { UserAgentInfo } from './user-agent.js';
 
@@ -129,7 +129,7 @@ export const COUNTERS_BY_KIND: Record<ClickKind, readonly ClickCounter[]> = {
 
 /** Visitors are told apart by network and browser, hashed: enough for the repeat and flood rules, not to find a person. */
 export function visitorId(ipPrefix: string, userAgent: string): string {
-  return createHash('sha256').update(`${ipPrefix}\n${userAgent}`).digest('base64url').slice(0, 16);
+  return hash('sha256', `${ipPrefix}\n${userAgent}`, 'base64url').slice(0, 16);
 }
 
 export function enrichClick(click: ClickRecord, ua: UserAgentInfo): StoredClick {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ClickFacts, clickRecord, ipPrefix } from '../../src/domain/click.js';
+import { type ClickFacts, clickRecord, ipPrefix, visitorId } from '../../src/domain/click.js';
 
 /** An IPv6 address (or prefix without the length) as 8 numbers; written here, independent of the code under test. */
 function expandIPv6(address: string): number[] {
@@ -145,5 +145,19 @@ describe('clickRecord', () => {
     for (const record of [empty, missing]) {
       expect(record).toMatchObject({ userAgent: '', referrer: '', acceptLanguage: '', ipPrefix: '' });
     }
+  });
+});
+
+describe('visitorId', () => {
+  // Computed with Python's hashlib, not with this code. The repeat and flood rules key on this id
+  // across restarts and deploys: a change to it would count every visitor unique once more.
+  it('is the first 16 characters of base64url(SHA-256(prefix LF user agent))', () => {
+    expect(visitorId('10.1.2.0/24', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X)')).toBe('CgTGKy3kMK0J7S72');
+  });
+
+  it('tells networks and browsers apart', () => {
+    const ua = 'Mozilla/5.0';
+    expect(visitorId('10.1.2.0/24', ua)).not.toBe(visitorId('10.1.3.0/24', ua));
+    expect(visitorId('10.1.2.0/24', ua)).not.toBe(visitorId('10.1.2.0/24', `${ua} Mobile`));
   });
 });
