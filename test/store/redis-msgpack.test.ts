@@ -1,7 +1,8 @@
 // packStrings and packAsciiStrings are read by Redis's own cmsgpack, so Redis is what checks it: every value must come
 // back whole and in order, whatever its length (each MessagePack string header) and characters.
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isAscii, packAsciiStrings, packStrings } from '../../src/store/redis/msgpack.js';
+import { packAsciiStrings, packStrings } from '../../src/store/redis/msgpack.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 
 const UNPACK = 'return cmsgpack.unpack(ARGV[1])';
@@ -22,13 +23,30 @@ describe('packed strings, as Redis unpacks them', () => {
     const sections = [lengths.map((n) => 'a'.repeat(n)), ['x', ''], lengths.map((n) => 'b'.repeat(n)).reverse()];
     expect(await unpacked(packStrings(sections))).toEqual(sections.flat());
     expect(packAsciiStrings(sections)).toEqual(packStrings(sections));
+    expect(await unpacked(packAsciiStrings(sections)!)).toEqual(sections.flat());
   });
 
-  it('tells ASCII text, which packAsciiStrings may pack, from any other', () => {
-    expect(isAscii('Mozilla/5.0 (iPhone) \x1f~')).toBe(true);
-    expect(isAscii('')).toBe(true);
-    expect(isAscii('zh-CN 中文')).toBe(false);
-    expect(isAscii('\x80')).toBe(false);
+  it('packAsciiStrings packs ASCII exactly as packStrings, and refuses anything else, wherever it is', () => {
+    const value = fc.oneof(
+      fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((code) => String.fromCharCode(code)), maxLength: 300, size: 'max' }),
+      fc.string({ unit: 'binary', maxLength: 300, size: 'max' }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.array(value, { maxLength: 6 }), { minLength: 1, maxLength: 4 }), (sections) => {
+        const ascii = sections.flat().every((v) => /^[\x00-\x7f]*$/.test(v));
+        const packed = packAsciiStrings(sections);
+        if (ascii) expect(packed).toEqual(packStrings(sections));
+        else expect(packed).toBeNull();
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('packAsciiStrings refuses a long value that is not ASCII, where the buffer cuts it short', () => {
+    // Alone, with a str 32 header that takes all five bytes kept for it: only the spare room is left after it.
+    for (const value of ['€'.repeat(70_000), `${'a'.repeat(69_999)}€`, `é${'a'.repeat(69_999)}`, '🛍'.repeat(40_000)]) {
+      expect(packAsciiStrings([[value]])).toBeNull();
+    }
   });
 
   it('counts a value’s length in UTF-8 bytes, not characters', async () => {
@@ -39,8 +57,8 @@ describe('packed strings, as Redis unpacks them', () => {
 
   it('packs an empty batch and more values than a 16-bit count holds', async () => {
     expect(await unpacked(packStrings([[]]))).toEqual([]);
-    expect(await unpacked(packAsciiStrings([[]]))).toEqual([]);
+    expect(await unpacked(packAsciiStrings([[]])!)).toEqual([]);
     const many = Array.from({ length: 70_000 }, (_, i) => String(i));
-    expect(await unpacked(packAsciiStrings([many.slice(0, 30_000), many.slice(30_000)]))).toEqual(many);
+    expect(await unpacked(packAsciiStrings([many.slice(0, 30_000), many.slice(30_000)])!)).toEqual(many);
   });
 });

@@ -3,7 +3,7 @@ import { dayBucket, hourBucket, minuteOf } from '../../domain/time-buckets.js';
 import { groupsOf } from '../groups.js';
 import type { ClassifiedClick, ClickOrigin, GroupType } from '../types.js';
 import type { RedisKeys } from './keys.js';
-import { isAscii, packAsciiStrings, packStrings } from './msgpack.js';
+import { packAsciiStrings, packStrings } from './msgpack.js';
 
 /**
  * How clicks travel to the write script and how a click lies in the stream.
@@ -109,15 +109,18 @@ const withoutSeparators = (value: string) => value.replace(SEPARATORS, '?');
  */
 export function clickBatchArgs(clicks: readonly StoredClick[], keys: RedisKeys): Buffer {
   const built = clickBatch(clicks, keys, (value) => value);
-  const text = built.sections.map((section) => section.join('')).join('');
-  if (occurrences(text, STREAM_SEPARATOR) !== built.streamJoins) return packStrings(clickBatch(clicks, keys, withoutSeparators).sections);
+  if (separatorsIn(built.sections) !== built.streamJoins) return packStrings(clickBatch(clicks, keys, withoutSeparators).sections);
   // Headers reach the store cleaned to printable ASCII, and ids are ASCII by their patterns.
-  return isAscii(text) ? packAsciiStrings(built.sections) : packStrings(built.sections);
+  return packAsciiStrings(built.sections) ?? packStrings(built.sections);
 }
 
-function occurrences(text: string, char: string): number {
+function separatorsIn(sections: readonly (readonly string[])[]): number {
   let count = 0;
-  for (let at = text.indexOf(char); at !== -1; at = text.indexOf(char, at + 1)) count++;
+  for (const section of sections) {
+    for (const value of section) {
+      for (let at = value.indexOf(STREAM_SEPARATOR); at !== -1; at = value.indexOf(STREAM_SEPARATOR, at + 1)) count++;
+    }
+  }
   return count;
 }
 
