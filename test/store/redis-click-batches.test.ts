@@ -103,6 +103,28 @@ describe('redis click batches', () => {
     expect(await everything(redis.store, redis.readClicks, clicks)).toEqual(expected);
   });
 
+  it('writes each click with its link as it was when tapped, when the link changes note, campaign or merchant between batches', async () => {
+    const clicks = mixedClicks(120, 13);
+    const moved = (from: number, link: Partial<LinkFields>) => clicks.slice(from, from + 30).map((c) => (c.linkCode === 'a1' ? { ...c, ...link } : c));
+    // Each batch changes one thing about link a1 from the batch before.
+    const batches = [
+      clicks.slice(0, 30),
+      moved(30, { noteId: 'note-5' }),
+      moved(60, { noteId: 'note-5', campaignId: 'autumn' }),
+      moved(90, { noteId: 'note-5', campaignId: 'autumn', merchantId: 'm2' }),
+    ];
+    expect(batches.every((batch) => batch.some((c) => c.linkCode === 'a1'))).toBe(true);
+    const memory = createMemoryStore({ clickPolicy: POLICY });
+    const redis = redisStore();
+    for (const store of [memory, redis.store]) for (const batch of batches) await store.writeClicks(batch);
+    const written = batches.flat();
+    const expected = await everything(memory, async (m) => memory.recordedClicks(m), written);
+    expect(await everything(redis.store, redis.readClicks, written)).toEqual(expected);
+    expect(expected.origins.filter((o) => o?.linkCode === 'a1').map((o) => `${o?.merchantId} ${o?.noteId} ${o?.campaignId}`)).toEqual(
+      expect.arrayContaining(['m1 note-1 spring', 'm1 note-5 spring', 'm1 note-5 autumn', 'm2 note-5 autumn']),
+    );
+  });
+
   it('changes nothing when a mixed batch is written again, whole or in another split', async () => {
     const clicks = mixedClicks(120, 11);
     const redis = redisStore();

@@ -100,18 +100,64 @@ const HOUR_MS = 3_600_000;
 const SEPARATORS = new RegExp(STREAM_SEPARATOR, 'g');
 const withoutSeparators = (value: string) => value.replace(SEPARATORS, '?');
 
+/** What a batch says of a link besides its merchant's part of the counts, built again only when the link changes. */
+interface LinkParts {
+  merchantId: string;
+  noteId: string;
+  campaignId: string | null;
+  markerHead: string;
+  /** COUNT_FIELDS after the merchant's part, joined. */
+  countsTail: string;
+}
+
+function linkParts(click: StoredClick, keys: RedisKeys, plain: (value: string) => string): LinkParts {
+  const groupIds = groupsOf(click).map(([, id]) => plain(id));
+  return {
+    merchantId: click.merchantId,
+    noteId: click.noteId,
+    campaignId: click.campaignId,
+    markerHead: plain(markerHead(click)),
+    countsTail: [plain(keys.linkClicks(click.linkCode)), ...groupIds].join(STREAM_SEPARATOR),
+  };
+}
+
+// Far more than the links a gateway's taps go to within a minute; past it the cache starts again.
+const MAX_CACHED_LINKS = 10_000;
+
 /**
- * One batch of clicks as the script's argument: the layout above, packed (msgpack.ts). A value that
- * holds the stream separator anyway (nothing the gateway lets through) has it replaced by '?', as
- * the gateway replaces other unprintable characters, rather than shifting every field after it in
- * the stream entry: the separators are counted, and a batch with more than its layout puts there is
- * built again from cleaned values.
+ * Packs batches of clicks as the script's argument: the layout above, packed (msgpack.ts). A value
+ * that holds the stream separator anyway (nothing the gateway lets through) has it replaced by '?',
+ * as the gateway replaces other unprintable characters, rather than shifting every field after it
+ * in the stream entry: the separators are counted, and a batch with more than its layout puts there
+ * is built again from cleaned values.
+ *
+ * A link's parts are kept from one batch to the next: with many links tapped, nearly every click
+ * of a batch is its link's first, and building them took a quarter of the time to pack a batch.
  */
-export function clickBatchArgs(clicks: readonly StoredClick[], keys: RedisKeys): Buffer {
-  const built = clickBatch(clicks, keys, (value) => value);
-  if (separatorsIn(built.sections) !== built.streamJoins) return packStrings(clickBatch(clicks, keys, withoutSeparators).sections);
-  // Headers reach the store cleaned to printable ASCII, and ids are ASCII by their patterns.
-  return packAsciiStrings(built.sections) ?? packStrings(built.sections);
+export class ClickBatchPacker {
+  private readonly links = new Map<string, LinkParts>();
+
+  constructor(private readonly keys: RedisKeys) {}
+
+  pack(clicks: readonly StoredClick[]): Buffer {
+    const built = clickBatch(clicks, this.keys, (value) => value, (click) => this.partsOf(click));
+    if (separatorsIn(built.sections) !== built.streamJoins) {
+      return packStrings(clickBatch(clicks, this.keys, withoutSeparators, (click) => linkParts(click, this.keys, withoutSeparators)).sections);
+    }
+    // Headers reach the store cleaned to printable ASCII, and ids are ASCII by their patterns.
+    return packAsciiStrings(built.sections) ?? packStrings(built.sections);
+  }
+
+  private partsOf(click: StoredClick): LinkParts {
+    const known = this.links.get(click.linkCode);
+    if (known !== undefined && known.merchantId === click.merchantId && known.noteId === click.noteId && known.campaignId === click.campaignId) {
+      return known;
+    }
+    if (this.links.size >= MAX_CACHED_LINKS) this.links.clear();
+    const parts = linkParts(click, this.keys, (value) => value);
+    this.links.set(click.linkCode, parts);
+    return parts;
+  }
 }
 
 function separatorsIn(sections: readonly (readonly string[])[]): number {
@@ -161,9 +207,15 @@ class Distinct {
 
 /**
  * The layout's sections in order (counts, merchants, links, agents, clicks; none is ever empty),
- * with how many stream separators the joined values hold. Every value passes `plain`.
+ * with how many stream separators the joined values hold. Every value passes `plain`, and so must
+ * the parts `partsOf` gives.
  */
-function clickBatch(clicks: readonly StoredClick[], keys: RedisKeys, plain: (value: string) => string): { sections: string[][]; streamJoins: number } {
+function clickBatch(
+  clicks: readonly StoredClick[],
+  keys: RedisKeys,
+  plain: (value: string) => string,
+  partsOf: (click: StoredClick) => LinkParts,
+): { sections: string[][]; streamJoins: number } {
   // A merchant here is a merchant within an hour: a batch rarely holds more than one or two.
   const merchants = new Map<string, number>();
   let lastMerchant = { id: '', hour: NaN, index: -1 };
@@ -197,9 +249,9 @@ function clickBatch(clicks: readonly StoredClick[], keys: RedisKeys, plain: (val
     // A link's number also depends on its merchant and hour: the link codes in a batch are looked up per merchant.
     const [link, newLink] = links.place(`${merchant}\n${linkCode}`, click, sameLink);
     if (newLink) {
-      const groupIds = groupsOf(click).map(([, id]) => plain(id));
-      const counts = [merchantCounts[merchant], plain(keys.linkClicks(linkCode)), ...groupIds].join(STREAM_SEPARATOR);
-      linkArgs.push(String(merchant), plain(linkCode), plain(click.noteId), plain(click.campaignId ?? ''), plain(markerHead(click)), counts);
+      const parts = partsOf(click);
+      const counts = `${merchantCounts[merchant]}${STREAM_SEPARATOR}${parts.countsTail}`;
+      linkArgs.push(String(merchant), plain(linkCode), plain(click.noteId), plain(click.campaignId ?? ''), parts.markerHead, counts);
     }
     const [agent, newAgent] = agents.place(click.userAgent, click, sameAgent);
     if (newAgent) {

@@ -60,7 +60,7 @@ return 1
 // (the store contract suite holds both stores to the same results).
 // ARGV: marker TTL s, repeat window ms, flood limit, the marker of the click that must already be
 // written ('' for none; when it is not, nothing is written and 0 returned), the pending counts list,
-// how many entries it may hold before they are applied, then the batch as clickBatchArgs lays it out
+// how many entries it may hold before they are applied, then the batch as ClickBatchPacker lays it out
 // (click-fields.ts): what the batch's clicks share once, then a fixed stride per click, all in one
 // MessagePack argument (thousands of separate arguments cost the client more than unpacking costs
 // the script). Keys travel in it, so this script cannot run on Redis Cluster.
@@ -374,7 +374,7 @@ export function defineScripts(redis: Redis) {
     queueCountersRead: (pipeline: ChainableCommander, head: string, buckets: readonly string[], ids: readonly string[]) => {
       (pipeline as ScriptedPipeline)[READ_COUNTERS](0, head, String(buckets.length), ...buckets, ...ids);
     },
-    /** Queues one batch's click write on a pipeline; `batch` is clickBatchArgs' packed batch (click-fields.ts), `afterMarker` the key of the click that must be written first ('' for none). */
+    /** Queues one batch's click write on a pipeline; `batch` is ClickBatchPacker's packed batch (click-fields.ts), `afterMarker` the key of the click that must be written first ('' for none). */
     queueClicksWrite: (pipeline: ChainableCommander, click: ClickWriteOptions, afterMarker: string, batch: Buffer) => {
       (pipeline as ScriptedPipeline)[WRITE_CLICKS](
         0,

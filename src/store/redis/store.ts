@@ -6,7 +6,7 @@ import { type ClickPolicy, DEFAULT_CLICK_POLICY } from '../../domain/click.js';
 import type { CounterName, GroupCounters, Store } from '../types.js';
 import { ClicksOutOfOrder } from '../errors.js';
 import { redisAttribution } from './attribution.js';
-import { clickBatchArgs } from './click-fields.js';
+import { ClickBatchPacker } from './click-fields.js';
 import { redisKeys } from './keys.js';
 import { type ClickWriteOptions, defineScripts, type FoundCounters } from './scripts.js';
 
@@ -55,6 +55,7 @@ function parse<T>(json: string | null): T | null {
 
 export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}): Store {
   const keys = redisKeys(options.prefix);
+  const clickBatches = new ClickBatchPacker(keys);
   const clickWrite: ClickWriteOptions = {
     policy: options.clickPolicy ?? DEFAULT_CLICK_POLICY,
     ttlSeconds: options.clickTtlSeconds ?? DEFAULT_CLICK_TTL_SECONDS,
@@ -176,7 +177,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       let before = after;
       for (let from = 0; from < clicks.length; from += CLICKS_PER_SCRIPT) {
         const part = clicks.slice(from, from + CLICKS_PER_SCRIPT);
-        scripts.queueClicksWrite(pipeline, clickWrite, before === undefined ? '' : keys.click(before), clickBatchArgs(part, keys));
+        scripts.queueClicksWrite(pipeline, clickWrite, before === undefined ? '' : keys.click(before), clickBatches.pack(part));
         before = part[part.length - 1]!.clickId;
       }
       const written = await execAll(pipeline);
