@@ -56,15 +56,14 @@ function clean(value: string | undefined, limit: number): string {
   return /[^\x20-\x7e]/.test(cut) ? cut.replace(/[^\x20-\x7e]/g, '?') : cut;
 }
 
+const IPV4_MAPPED = /^::ffff:/i;
+const IPV4_MAPPED_LENGTH = '::ffff:'.length;
+
 /** The /24 or /48 network of an address, or '' for anything that is not an IP address (it may come from X-Forwarded-For). */
 export function ipPrefix(ip: string | undefined): string {
   if (ip === undefined || ip === '') return '';
-  const v4 = /^(?:::ffff:)?(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i.exec(ip)?.[1];
-  if (v4 !== undefined) {
-    if (!isIPv4(v4)) return '';
-    const [a, b, c] = v4.split('.');
-    return `${a}.${b}.${c}.0/24`;
-  }
+  const v4 = isIPv4(ip) ? ip : IPV4_MAPPED.test(ip) && isIPv4(ip.slice(IPV4_MAPPED_LENGTH)) ? ip.slice(IPV4_MAPPED_LENGTH) : undefined;
+  if (v4 !== undefined) return `${v4.slice(0, v4.lastIndexOf('.'))}.0/24`;
   if (isIPv6(ip)) {
     const [head = ''] = ip.split('%')[0]!.split('::');
     const groups = head.split(':').filter((g) => g !== '');

@@ -3,7 +3,10 @@ import { REDIRECT_HEADERS, type Tap } from '../http/tap.js';
 
 /** Where the client address is: the socket, or the first X-Forwarded-For hop behind a trusted proxy. */
 export function nodeClientIp(trustProxy: boolean, forwardedFor: string | undefined, socketAddress: string | undefined): string | undefined {
-  if (trustProxy && forwardedFor !== undefined) return forwardedFor.split(',')[0]?.trim();
+  if (trustProxy && forwardedFor !== undefined) {
+    const comma = forwardedFor.indexOf(',');
+    return (comma === -1 ? forwardedFor : forwardedFor.slice(0, comma)).trim();
+  }
   return socketAddress;
 }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ClickFacts, clickRecord, ipPrefix, visitorId } from '../../src/domain/click.js';
 
@@ -49,6 +50,15 @@ describe('ipPrefix', () => {
     expectSlash48Of(ipPrefix(ip), plain);
   });
 
+  it('keeps the first three octets of any IPv4 address, plain or mapped into IPv6', () => {
+    fc.assert(
+      fc.property(fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)), ([a, b, c, d]) => {
+        expect(ipPrefix(`${a}.${b}.${c}.${d}`)).toBe(`${a}.${b}.${c}.0/24`);
+        expect(ipPrefix(`::ffff:${a}.${b}.${c}.${d}`)).toBe(`${a}.${b}.${c}.0/24`);
+      }),
+    );
+  });
+
   it('gives the same prefix for two addresses in one /48 and different ones across /48s', () => {
     expect(ipPrefix('2001:db8:1:aaaa::1')).toBe(ipPrefix('2001:db8:1:bbbb::2'));
     expect(ipPrefix('2001:db8:1::1')).not.toBe(ipPrefix('2001:db8:2::1'));
@@ -63,6 +73,11 @@ describe('ipPrefix', () => {
     ['a host name', 'proxy.internal'],
     ['an IPv4 octet above 255', '999.1.2.3'],
     ['an IPv4 address with three parts', '203.0.113'],
+    ['an IPv4 address with five parts', '203.0.113.7.1'],
+    ['an IPv4 octet with a leading zero', '203.0.113.07'],
+    ['a mapped IPv4 address with three parts', '::ffff:203.0.113'],
+    ['a mapped IPv4 octet above 255', '::ffff:203.0.113.256'],
+    ['an IPv4 address with spaces', ' 203.0.113.7'],
     ['a list of addresses', '203.0.113.7, 10.0.0.1'],
     ['a port', '203.0.113.7:443'],
     ['words around colons', 'hello:world'],
