@@ -11,11 +11,16 @@ interface Entry {
 }
 
 export interface LinkCacheOptions {
+  /** How long an entry lives while changes made elsewhere are not pushed (see `changesPushed`). */
   ttlMs: number;
+  /** How long it lives while they are: a safety net for a lost message, not what keeps links fresh. */
+  pushedTtlMs?: number;
   maxEntries: number;
   allowedHosts: AllowedHosts;
   now: () => number;
 }
+
+const DEFAULT_PUSHED_TTL_MS = 60_000;
 
 /**
  * Bounded in-process cache in front of the link store, for the redirect path. Entries (misses
@@ -23,17 +28,41 @@ export interface LinkCacheOptions {
  * process is seen within that time; a change made here is seen at once through `invalidate`.
  * A link in use is reloaded in the background during the second half of its lifetime, so its
  * taps never wait on the store.
+ *
+ * When the store pushes every link change to this process (`changesPushed(true)`, Redis client
+ * tracking), a change is seen as soon as its message arrives, and entries live `pushedTtlMs`:
+ * links tapped less than once a second stay cached too. A capped link keeps `ttlMs`: its count
+ * of clicks comes from every process, and is only read with the link.
  */
 export class LinkCache {
   private readonly entries = new Map<string, Entry>();
   private readonly loading = new Map<string, Promise<ResolvedLink | null>>();
   // Bumped by invalidate, so a load that started before a change cannot put the old link back.
   private readonly generations = new Map<string, number>();
+  // The same for every code at once (invalidateAll).
+  private epoch = 0;
+  private pushed = false;
 
   constructor(
     private readonly store: LinkStore & Pick<StatsStore, 'clickCounts'>,
     private readonly options: LinkCacheOptions,
   ) {}
+
+  /**
+   * Whether the store now pushes every link change to this process. Either way a cached link may
+   * have changed unseen meanwhile: each is still served (Redis may be away: links keep working),
+   * reloaded on its next tap in the background, and lives `ttlMs` at most until then; no load
+   * already running may put back what it read.
+   */
+  changesPushed(pushed: boolean): void {
+    this.pushed = pushed;
+    this.epoch++;
+    const now = this.options.now();
+    for (const entry of this.entries.values()) {
+      entry.refreshAfter = -Infinity;
+      entry.expiresAt = Math.min(entry.expiresAt, now + this.options.ttlMs);
+    }
+  }
 
   /** The cached value while it is usable, so a hit costs no promise; otherwise undefined. */
   peek(code: string): ResolvedLink | null | undefined {
@@ -55,6 +84,7 @@ export class LinkCache {
 
   private async load(code: string): Promise<ResolvedLink | null> {
     const generation = this.generations.get(code);
+    const epoch = this.epoch;
     let value: ResolvedLink | null;
     try {
       const link = await this.store.getLink(code);
@@ -71,14 +101,24 @@ export class LinkCache {
       known.expiresAt = now + this.options.ttlMs;
       return known.value;
     }
-    if (this.generations.get(code) === generation) this.remember(code, value);
+    if (this.generations.get(code) === generation && this.epoch === epoch) this.remember(code, value);
     return value;
   }
 
   invalidate(code: string): void {
     this.entries.delete(code);
     this.generations.set(code, (this.generations.get(code) ?? 0) + 1);
-    if (this.generations.size > this.options.maxEntries) this.generations.clear();
+    if (this.generations.size > this.options.maxEntries) {
+      // Forgetting generations could let a load in flight put back what it read before the change.
+      this.generations.clear();
+      this.epoch++;
+    }
+  }
+
+  invalidateAll(): void {
+    this.entries.clear();
+    this.generations.clear();
+    this.epoch++;
   }
 
   private remember(code: string, value: ResolvedLink | null): void {
@@ -88,6 +128,7 @@ export class LinkCache {
       if (oldest.done !== true) this.entries.delete(oldest.value);
     }
     const now = this.options.now();
-    this.entries.set(code, { value, refreshAfter: now + this.options.ttlMs / 2, expiresAt: now + this.options.ttlMs });
+    const ttlMs = this.pushed && value?.link.maxClicks == null ? (this.options.pushedTtlMs ?? DEFAULT_PUSHED_TTL_MS) : this.options.ttlMs;
+    this.entries.set(code, { value, refreshAfter: now + ttlMs / 2, expiresAt: now + ttlMs });
   }
 }

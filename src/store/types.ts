@@ -136,7 +136,22 @@ export interface RateLimitStore {
   countRequest(subject: string, window: number, windowMs: number): Promise<number>;
 }
 
-export interface Store extends MerchantStore, LinkStore, ClickSink, StatsStore, RateLimitStore, AttributionStore {
+/** What a process hears of link changes made anywhere (LinkChangeFeed). */
+export interface LinkChangeListener {
+  /** This link was created, changed or deleted; null: any link may have been (the store was emptied). */
+  changed(code: string | null): void;
+  /** Changes start (true) or stop (false) arriving: in between, some may have been missed. */
+  live(pushed: boolean): void;
+  /** The store would not push changes, on this connection to it. */
+  refused(error: Error): void;
+}
+
+/** A store that pushes every link change to every process that listens, so caches can hold links longer. */
+export interface LinkChangeFeed {
+  watchLinkChanges(listener: LinkChangeListener): { close(): Promise<void> };
+}
+
+export interface Store extends MerchantStore, LinkStore, ClickSink, StatsStore, RateLimitStore, AttributionStore, Partial<LinkChangeFeed> {
   /** What /readyz reports; throws when the backing service cannot be reached. */
   ping(): Promise<void>;
   /** Whether an error means the backing service could not be reached (an outage, answered 503), not a bug. */

@@ -8,6 +8,7 @@ import { ClicksOutOfOrder } from '../errors.js';
 import { redisAttribution } from './attribution.js';
 import { ClickBatchPacker } from './click-fields.js';
 import { redisKeys } from './keys.js';
+import { watchLinkChanges } from './link-changes.js';
 import { type ClickWriteOptions, defineScripts, type FoundCounters } from './scripts.js';
 
 export interface RedisStoreOptions {
@@ -221,6 +222,10 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
 
     isOutage(error) {
       return error instanceof Error && (error.name === 'MaxRetriesPerRequestError' || OUTAGE.test(error.message));
+    },
+
+    watchLinkChanges(listener) {
+      return watchLinkChanges(redis, keys.link(''), `hanglink-${options.prefix ?? 'hl:'}link-changes`, listener);
     },
 
     async ping() {
