@@ -8,6 +8,8 @@ import { clickEnricher } from '../clicks/enrich.js';
 import { ImpressionCounter } from '../clicks/impressions.js';
 import { UserAgentCache } from '../domain/user-agent.js';
 import { type Config, ConfigError, type Env, loadConfig } from '../config.js';
+import type { LinkCache } from '../store/link-cache.js';
+import type { LinkChangeListener } from '../store/types.js';
 import { FileClickSpool, SpoolInUseError } from './file-spool.js';
 import { nodeClientIp, withFastTaps } from './node-fast-tap.js';
 import { type Log, openStore } from './store.js';
@@ -25,6 +27,18 @@ export interface Gateway {
 function clientIp(trustProxy: boolean) {
   return (request: Request, env: unknown): string | undefined =>
     nodeClientIp(trustProxy, request.headers.get('x-forwarded-for') ?? undefined, (env as HttpBindings | undefined)?.incoming?.socket.remoteAddress);
+}
+
+/** Link changes pushed by the store reach this process's cache; while they do not, it re-reads links. */
+function linkChangesInto(cache: LinkCache, ttlMs: number, log: Log): LinkChangeListener {
+  return {
+    changed: (code) => (code === null ? cache.invalidateAll() : cache.invalidate(code)),
+    live: (pushed) => {
+      cache.changesPushed(pushed);
+      log(pushed ? 'hanglink: Redis pushes link changes to this process' : `hanglink: link changes are not pushed while Redis is away: links are re-read every ${ttlMs} ms`);
+    },
+    refused: (error) => log(`hanglink: Redis would not push link changes (${error.message}): links are re-read every ${ttlMs} ms`),
+  };
 }
 
 async function openSpool(path: string, log: Log): Promise<FileClickSpool> {
@@ -64,7 +78,8 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
   clicks.start(config.clicks.flushIntervalMs);
   const impressions = new ImpressionCounter(store);
   impressions.start(config.clicks.flushIntervalMs);
-  const { app, plainTap } = createApp({ config, store, storeKind: kind, clicks, impressions, userAgents, clientIp: clientIp(config.trustProxy) });
+  const { app, plainTap, linkCache } = createApp({ config, store, storeKind: kind, clicks, impressions, userAgents, clientIp: clientIp(config.trustProxy) });
+  const linkChanges = store.watchLinkChanges?.(linkChangesInto(linkCache, config.linkCache.ttlMs, log));
 
   const server = createServer(withFastTaps(plainTap, getRequestListener(app.fetch), config.trustProxy));
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
@@ -84,6 +99,7 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
         log(`hanglink: Redis did not take ${spool.size.clicks} clicks; they stay in ${config.clicks.spoolFile} for the next start`);
       }
       await spool?.close();
+      await linkChanges?.close();
       await store.close().catch(() => {});
       if (written.status === 'rejected') throw written.reason;
     })());

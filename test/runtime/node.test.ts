@@ -88,6 +88,44 @@ describe('the Node entry (npm start)', () => {
     }
   });
 
+  it('sees a link paused through another gateway process at once, though it would cache the link for a minute', async () => {
+    const env = {
+      REDIS_URL: inject('redisUrl'),
+      HANGLINK_REDIS_PREFIX: redis.prefix,
+      HANGLINK_ADMIN_TOKEN: ADMIN,
+      HANGLINK_SIGNING_KEYS: 'k1:runtime-signing-secret-0123456789',
+      HANGLINK_LINK_CACHE_TTL_MS: '60000',
+    };
+    const [one, other] = [startEntry(env), startEntry(env)];
+    try {
+      const [onePort, otherPort] = await Promise.all([one.port, other.port]);
+      const merchant = await api(onePort, '/v1/admin/merchants', ADMIN, { name: 'pushed changes' });
+      const link = await api(onePort, '/v1/links', merchant.apiKey as string, { url: 'https://item.taobao.com/item.htm?id=1', noteId: 'note-1', category: 'beauty' });
+      const tap = async () => (await fetch(`http://127.0.0.1:${otherPort}/${link.code}`, { redirect: 'manual', headers: { 'user-agent': SHOPPER_USER_AGENT } })).status;
+      for (const gateway of [one, other]) {
+        for (let waited = 0; !gateway.output().includes('Redis pushes link changes to this process'); waited += 10) {
+          expect(waited, `no "Redis pushes link changes" in:\n${gateway.output()}`).toBeLessThan(3000);
+          await sleep(10);
+        }
+      }
+      expect(await tap()).toBe(302);
+      const paused = await fetch(`http://127.0.0.1:${onePort}/v1/links/${link.code}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${merchant.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 'paused' }),
+      });
+      expect(paused.status).toBe(200);
+      const pausedAt = Date.now();
+      while ((await tap()) !== 410) {
+        expect(Date.now() - pausedAt, 'the other gateway still redirects the paused link').toBeLessThan(500);
+        await sleep(10);
+      }
+    } finally {
+      one.child.kill('SIGKILL');
+      other.child.kill('SIGKILL');
+    }
+  });
+
   it('says Redis is not reachable only when it is not: past the 3 s start-up wait, serving either way', async () => {
     const secrets = { HANGLINK_ADMIN_TOKEN: ADMIN, HANGLINK_SIGNING_KEYS: 'k1:runtime-signing-secret-0123456789' };
     const up = startEntry({ REDIS_URL: inject('redisUrl'), HANGLINK_REDIS_PREFIX: redis.prefix, ...secrets });
