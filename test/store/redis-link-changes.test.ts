@@ -102,7 +102,7 @@ describe('Redis link changes', () => {
     const { heard, until } = watch();
     await until('live');
     const clients = String(await other.client('LIST')).split('\n');
-    const own = clients.find((line) => line.includes(` name=hanglink-${server.prefix}link-changes `));
+    const own = clients.find((line) => line.includes(` name=hanglink-${server.prefix}link:changes `));
     expect(own).toBeDefined();
     await other.client('KILL', 'ID', /\bid=(\d+)/.exec(own!)![1]!);
     await until('not live');
@@ -140,6 +140,6 @@ describe('Redis link changes', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(heard).toEqual(['live']);
     const clients = String(await other.client('LIST'));
-    expect(clients).not.toContain(`name=hanglink-${server.prefix}link-changes `);
+    expect(clients).not.toContain(`name=hanglink-${server.prefix}link:changes `);
   });
 });

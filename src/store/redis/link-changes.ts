@@ -11,8 +11,9 @@ const INVALIDATIONS = '__redis__:invalidate';
  * connection, so each (re)connection sets it up again, and the listener hears `live(false)` when
  * it drops and `live(true)` once tracking is back.
  */
-export function watchLinkChanges(redis: Redis, linkKeyHead: string, connectionName: string, listener: LinkChangeListener): { close(): Promise<void> } {
-  const connection = redis.duplicate({ protocol: 2, autoResubscribe: false, connectionName });
+export function watchLinkChanges(redis: Redis, linkKeyHead: string, listener: LinkChangeListener): { close(): Promise<void> } {
+  // Named after what it watches, so it can be told apart in CLIENT LIST.
+  const connection = redis.duplicate({ protocol: 2, autoResubscribe: false, connectionName: `hanglink-${linkKeyHead}changes` });
   let live = false;
   let closed = false;
 

@@ -225,7 +225,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
     },
 
     watchLinkChanges(listener) {
-      return watchLinkChanges(redis, keys.link(''), `hanglink-${options.prefix ?? 'hl:'}link-changes`, listener);
+      return watchLinkChanges(redis, keys.link(''), listener);
     },
 
     async ping() {
