@@ -178,6 +178,22 @@ describe('redis click batches', () => {
     expect(await redis.readClicks(click.merchantId)).toEqual([{ ...click, kind: 'repeat' }]);
   });
 
+  it('reads click markers left as JSON by the earlier layout, and does not write those clicks again', async () => {
+    const redis = redisStore();
+    const clicks = mixedClicks(2, 19);
+    for (const click of clicks) {
+      const { merchantId, linkCode, noteId, campaignId, at } = click;
+      await server.redis.set(redis.keys.click(click.clickId), JSON.stringify({ merchantId, linkCode, noteId, campaignId, at }));
+    }
+    expect(clicks.map((c) => c.campaignId)).toContain(null);
+    for (const click of clicks) {
+      const { merchantId, linkCode, noteId, campaignId, at } = click;
+      expect(await redis.store.clickOrigin(click.clickId)).toEqual({ merchantId, linkCode, noteId, campaignId, at });
+    }
+    await redis.store.writeClicks(clicks);
+    expect((await Promise.all(['m1', 'm2'].map(redis.readClicks))).flat()).toEqual([]);
+  });
+
   it('reads a click marker left as a hash by the earlier layout, and does not write that click again', async () => {
     const redis = redisStore();
     const [click] = mixedClicks(1, 3) as [StoredClick];

@@ -61,13 +61,9 @@ describe('redis store specifics', () => {
     const store = createRedisStore(server.redis, { prefix: server.prefix, clickTtlSeconds: 600 });
     await store.writeClicks([click]);
     const marker = redisKeys(server.prefix).click('c1');
-    expect(JSON.parse((await server.redis.get(marker)) ?? 'null')).toEqual({
-      merchantId: 'm1',
-      linkCode: 'code-a',
-      noteId: 'note-1',
-      campaignId: null,
-      at: 1740787205000,
-    });
+    // Merchant, link, note, campaign ('' for none), and the time last (click-fields.ts says why).
+    expect(await server.redis.get(marker)).toBe('m1\x1fcode-a\x1fnote-1\x1f\x1f1740787205000');
+    expect(await store.clickOrigin('c1')).toEqual({ merchantId: 'm1', linkCode: 'code-a', noteId: 'note-1', campaignId: null, at: 1740787205000 });
     const ttl = await server.redis.ttl(marker);
     expect(ttl).toBeGreaterThan(590);
     expect(ttl).toBeLessThanOrEqual(600);

@@ -64,35 +64,42 @@ export const CLICK_ARGS = ['marker', 'seen', 'flood', 'link', 'agent', 'at', 'ta
  */
 export const STREAM_SEPARATOR = '\x1f';
 
-/** The click marker's JSON up to its `at` value, which the script appends (with the closing brace). */
-function markerHead(click: StoredClick): string {
-  const origin: Omit<ClickOrigin, 'at'> = { merchantId: click.merchantId, linkCode: click.linkCode, noteId: click.noteId, campaignId: click.campaignId };
-  const json = JSON.stringify(origin);
-  return `${json.slice(0, -1)},"at":`;
-}
-
-/** A marker as the script writes it: the click's origin as JSON; the inverse is parseMarker. */
-export function markerValue(click: StoredClick): string {
-  return `${markerHead(click)}${click.at}}`;
+/**
+ * A click marker holds the click's origin: its merchant, link, note and campaign ids ('' for none)
+ * and its `at`, joined by STREAM_SEPARATOR. `at` comes last: the script appends it to the rest
+ * (markerHead), which a batch carries once per link.
+ *
+ * Every string a script makes, Redis's Lua interns: it copies it and hashes every byte (Redis 7
+ * hashes all of them, redis/redis#9449), so a script's cost grows with the bytes of the strings it
+ * makes. Markers used to be JSON of the same fields, twice as long (in memory too).
+ */
+function markerHead(click: StoredClick, plain: (value: string) => string): string {
+  return LINK_FIELDS.map((field) => plain(click[field] ?? '')).join(STREAM_SEPARATOR) + STREAM_SEPARATOR;
 }
 
 export function parseMarker(value: string): ClickOrigin {
-  const origin = JSON.parse(value) as ClickOrigin;
-  // As in the stream, a campaign id of '' is no campaign.
-  const campaignId = origin.campaignId === '' ? null : origin.campaignId;
-  return { merchantId: origin.merchantId, linkCode: origin.linkCode, noteId: origin.noteId, campaignId, at: origin.at };
+  // Markers written before this layout were JSON, and live out their TTL as such.
+  if (value.startsWith('{')) {
+    const origin = JSON.parse(value) as ClickOrigin;
+    return originOf(origin.merchantId, origin.linkCode, origin.noteId, origin.campaignId ?? '', origin.at);
+  }
+  const [merchantId = '', linkCode = '', noteId = '', campaignId = '', at = ''] = value.split(STREAM_SEPARATOR);
+  return originOf(merchantId, linkCode, noteId, campaignId, Number(at));
 }
+
+// As in the stream, a campaign id of '' is no campaign.
+const originOf = (merchantId: string, linkCode: string, noteId: string, campaignId: string, at: number): ClickOrigin => ({
+  merchantId,
+  linkCode,
+  noteId,
+  campaignId: campaignId === '' ? null : campaignId,
+  at,
+});
 
 /** Markers written before the string layout were hashes of the same fields (campaignId '' for none). */
 export function parseLegacyMarker(hash: Record<string, string>): ClickOrigin | null {
   if (hash.merchantId === undefined) return null;
-  return {
-    merchantId: hash.merchantId,
-    linkCode: hash.linkCode ?? '',
-    noteId: hash.noteId ?? '',
-    campaignId: hash.campaignId === undefined || hash.campaignId === '' ? null : hash.campaignId,
-    at: Number(hash.at),
-  };
+  return originOf(hash.merchantId, hash.linkCode ?? '', hash.noteId ?? '', hash.campaignId ?? '', Number(hash.at));
 }
 
 const HOUR_MS = 3_600_000;
@@ -116,7 +123,7 @@ function linkParts(click: StoredClick, keys: RedisKeys, plain: (value: string) =
     merchantId: click.merchantId,
     noteId: click.noteId,
     campaignId: click.campaignId,
-    markerHead: plain(markerHead(click)),
+    markerHead: markerHead(click, plain),
     countsTail: [plain(keys.linkClicks(click.linkCode)), ...groupIds].join(STREAM_SEPARATOR),
   };
 }
@@ -141,7 +148,7 @@ export class ClickBatchPacker {
 
   pack(clicks: readonly StoredClick[]): Buffer {
     const built = clickBatch(clicks, this.keys, (value) => value, (click) => this.partsOf(click));
-    if (separatorsIn(built.sections) !== built.streamJoins) {
+    if (separatorsIn(built.sections) !== built.separators) {
       return packStrings(clickBatch(clicks, this.keys, withoutSeparators, (click) => linkParts(click, this.keys, withoutSeparators)).sections);
     }
     // Headers reach the store cleaned to printable ASCII, and ids are ASCII by their patterns.
@@ -207,7 +214,7 @@ class Distinct {
 
 /**
  * The layout's sections in order (counts, merchants, links, agents, clicks; none is ever empty),
- * with how many stream separators the joined values hold. Every value passes `plain`, and so must
+ * with how many stream separators the joined values (and marker heads) hold. Every value passes `plain`, and so must
  * the parts `partsOf` gives.
  */
 function clickBatch(
@@ -215,7 +222,7 @@ function clickBatch(
   keys: RedisKeys,
   plain: (value: string) => string,
   partsOf: (click: StoredClick) => LinkParts,
-): { sections: string[][]; streamJoins: number } {
+): { sections: string[][]; separators: number } {
   // A merchant here is a merchant within an hour: a batch rarely holds more than one or two.
   const merchants = new Map<string, number>();
   let lastMerchant = { id: '', hour: NaN, index: -1 };
@@ -274,8 +281,8 @@ function clickBatch(
   if (next !== clickArgs.length) throw new Error(`click layout: ${next} click arguments, expected ${clickArgs.length}`);
   return {
     sections: [[String(merchants.size), String(links.firsts.length), String(agents.firsts.length)], merchantArgs, linkArgs, agentArgs, clickArgs],
-    streamJoins:
-      links.firsts.length * (COUNT_FIELDS.length - 1) +
+    separators:
+      links.firsts.length * (COUNT_FIELDS.length - 1 + LINK_FIELDS.length) +
       agents.firsts.length * (AGENT_FIELDS.length - 1) +
       clicks.length * (TAP_FIELDS.length - 1),
   };

@@ -19,7 +19,7 @@ import {
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
 const SAVE_LINK = 'hanglinkSaveLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV7';
+const WRITE_CLICKS = 'hanglinkWriteClicksV8';
 const FOLD_COUNTS = 'hanglinkFoldCountsV1';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const READ_COUNTERS = 'hanglinkReadCountersV1';
@@ -212,7 +212,7 @@ local tallies, links = {}, {}
 for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
   local l = linksAt + asNumber[${clickArg('link')}] * ${LINK_ARGS.length}
   local at = ${clickArg('at')}
-  if redis.call('SET', ${clickArg('marker')}, ${linkArg('markerHead')} .. at .. '}', 'NX', 'EX', ttl) then
+  if redis.call('SET', ${clickArg('marker')}, ${linkArg('markerHead')} .. at, 'NX', 'EX', ttl) then
     local m = merchantsAt + asNumber[${linkArg('merchant')}] * ${MERCHANT_ARGS.length}
     local a = agentsAt + asNumber[${clickArg('agent')}] * ${AGENT_ARGS.length}
     local kind
