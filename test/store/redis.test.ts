@@ -169,8 +169,7 @@ describe('redis store specifics', () => {
       [keys.campaignLinks('m1', 'spring')]: 'zset',
       [keys.click('c1')]: 'string',
       [keys.clickStream('m1')]: 'stream',
-      [keys.seen('code-a', 'visitor-1')]: 'string',
-      [keys.flood('code-a', 'visitor-1', minuteOf(click.at))]: 'string',
+      [keys.visit('code-a', 'visitor-1')]: 'string',
     };
     await readLayout();
     expect(layout).toEqual({ ...beforeCounted, [keys.pendingCounts()]: 'list' });
@@ -198,17 +197,23 @@ describe('redis store specifics', () => {
     expect(await server.redis.zrange(keys.merchantLinks('m1'), 0, '-1', 'WITHSCORES')).toEqual(['001740787200000:code-a', '0']);
   });
 
-  it('lets the repeat and flood state of a visitor expire', async () => {
+  it('keeps the repeat and flood state of a visitor for its repeat window and a minute more, then lets it expire', async () => {
     const repeatWindowMs = 5 * 60_000;
     const store = createRedisStore(server.redis, { prefix: server.prefix, clickPolicy: { repeatWindowMs, floodLimitPerMinute: 20 } });
-    const keys = redisKeys(server.prefix);
     await store.writeClicks([click]);
-    const seenTtl = await server.redis.pttl(keys.seen('code-a', 'visitor-1'));
-    expect(seenTtl).toBeGreaterThan(repeatWindowMs);
-    expect(seenTtl).toBeLessThanOrEqual(repeatWindowMs + 60_000);
-    const floodTtl = await server.redis.ttl(keys.flood('code-a', 'visitor-1', minuteOf(click.at)));
-    expect(floodTtl).toBeGreaterThan(60);
-    expect(floodTtl).toBeLessThanOrEqual(120);
+    const ttl = await server.redis.pttl(redisKeys(server.prefix).visit('code-a', 'visitor-1'));
+    expect(ttl).toBeGreaterThan(repeatWindowMs);
+    expect(ttl).toBeLessThanOrEqual(repeatWindowMs + 60_000);
+  });
+
+  it('counts a tap as unique where the visitor\'s state holds something it cannot read, and replaces it', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix });
+    const visit = redisKeys(server.prefix).visit('code-a', 'visitor-1');
+    await server.redis.set(visit, 'not a visit');
+    await store.writeClicks([click, { ...click, clickId: 'c2', at: click.at + 1000 }]);
+    const kinds = (await store.readClicks('m1', 0, Number.MAX_SAFE_INTEGER, 10, null)).clicks.map((c) => c.kind);
+    expect(kinds).toEqual(['unique', 'repeat']);
+    expect(await server.redis.get(visit)).toBe(`${click.at} ${minuteOf(click.at)} 2`);
   });
 
   it('closes its connection', async () => {

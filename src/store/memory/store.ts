@@ -60,7 +60,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const policy = options.clickPolicy ?? DEFAULT_CLICK_POLICY;
   const clickStreams = new Map<string, ClassifiedClick[]>();
   const linkClicks = new Map<string, number>();
-  // Same state as the Redis store's seen and flood keys; flood counts of past minutes are dropped as time moves on.
+  // Same state as the Redis store's visit keys; flood counts of past minutes are dropped as time moves on.
   const repeatWindowStart = new Map<string, number>();
   const floodTaps = new Map<string, { minute: number; taps: number }>();
   // merchant -> group type -> group id -> bucket -> counts

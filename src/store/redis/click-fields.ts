@@ -56,7 +56,7 @@ export const LINK_ARGS = ['merchant', 'linkCode', 'noteId', 'campaignId', 'marke
  */
 export const COUNT_FIELDS = ['countersOf', 'hourBucket', 'dayBucket', 'counterGroupsOf', 'total', ...GROUP_TYPES.map((type) => `${type}Id`)] as const;
 export const AGENT_ARGS = ['bot', 'fields'] as const;
-export const CLICK_ARGS = ['marker', 'seen', 'flood', 'link', 'agent', 'at', 'tap'] as const;
+export const CLICK_ARGS = ['marker', 'visit', 'minute', 'link', 'agent', 'at', 'tap'] as const;
 
 /**
  * Joins the values of a stream entry. A control character: headers reach the store cleaned to
@@ -268,8 +268,8 @@ function clickBatch(
     }
     const time = String(at);
     clickArgs[next++] = plain(keys.click(click.clickId));
-    clickArgs[next++] = plain(keys.seen(linkCode, click.visitorId));
-    clickArgs[next++] = plain(keys.flood(linkCode, click.visitorId, minuteOf(at)));
+    clickArgs[next++] = plain(keys.visit(linkCode, click.visitorId));
+    clickArgs[next++] = String(minuteOf(at));
     clickArgs[next++] = String(link);
     clickArgs[next++] = String(agent);
     clickArgs[next++] = time;

@@ -7,8 +7,7 @@
 export function redisKeys(prefix = 'hl:') {
   // The keys every click writes, with their constant heads joined once rather than per click.
   const clickHead = `${prefix}click:`;
-  const seenHead = `${prefix}seen:`;
-  const floodHead = `${prefix}flood:`;
+  const visitHead = `${prefix}visit:`;
   // Counter keys are built in three places (here, the click script, the counters script): one shape,
   // each head extending the one before it.
   const countersOf = (merchantId: string) => `${prefix}stats:${merchantId}:`;
@@ -25,9 +24,8 @@ export function redisKeys(prefix = 'hl:') {
     click: (clickId: string) => clickHead + clickId,
     clickStream: (merchantId: string) => `${prefix}clicks:${merchantId}`,
     linkClicks: (code: string) => `${prefix}linkclicks:${code}`,
-    /** When the visitor's current repeat window on a link began (ms). */
-    seen: (code: string, visitorId: string) => `${seenHead}${code}:${visitorId}`,
-    flood: (code: string, visitorId: string, minute: number) => `${floodHead}${code}:${visitorId}:${minute}`,
+    /** A visitor's state on a link: when its repeat window began (ms), the minute of its last counted tap, its taps in that minute. */
+    visit: (code: string, visitorId: string) => `${visitHead}${code}:${visitorId}`,
     /** What a merchant's counter keys start with; the click script appends `type:id:bucket` (scripts.ts). */
     countersOf,
     /** What a group type's counter keys start with: the counters script appends `id:bucket` (scripts.ts). */

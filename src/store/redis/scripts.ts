@@ -65,7 +65,8 @@ return 1
 // MessagePack argument (thousands of separate arguments cost the client more than unpacking costs
 // the script). Keys travel in it, so this script cannot run on Redis Cluster.
 // Per click: SET marker NX EX (the marker is the click's origin, and doubles as the "already
-// written" flag, so a retried batch changes nothing), INCR flood, SET seen NX GET (Redis 7), XADD.
+// written" flag, so a retried batch changes nothing), GET and SET of the visitor's state on the link
+// (unless a bot), XADD.
 // Kinds are tallied per link, and the links' counts left pending (FOLD_PENDING).
 // The script text is generated from the layout, so the two cannot disagree.
 function argOf(names: readonly string[], base: string, name: string): string {
@@ -196,8 +197,9 @@ const WRITE_CLICKS_LUA = `
 local ttl, window, floodLimit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 if ARGV[4] ~= '' and redis.call('EXISTS', ARGV[4]) == 0 then return 0 end
 local pendingKey, foldAt = ARGV[5], tonumber(ARGV[6])
--- Numbers handed to redis.call are formatted on every call: this one is formatted once.
-local seenTtl = tostring(window + 60000)
+-- Numbers handed to redis.call are formatted on every call: this one is formatted once. A visit
+-- outlives its repeat window, and its last tap's minute.
+local visitTtl = tostring(window + 60000)
 -- tonumber goes through strtod: the places in the batch recur, and are converted once per call.
 local asNumber = setmetatable({}, { __index = function(known, text) local value = tonumber(text); known[text] = value; return value end })
 ${FOLD_PENDING}
@@ -219,24 +221,22 @@ for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
     if ${agentArg('bot')} == '1' then
       kind = 'bot'
     else
-      local flood = ${clickArg('flood')}
-      local taps = redis.call('INCR', flood)
-      if taps == 1 then redis.call('EXPIRE', flood, '120') end
+      -- The visitor's state on the link, read and written once: when its repeat window began, and the
+      -- minute of its last counted tap with its taps in that minute (the flood rule).
+      local visit, minute = ${clickArg('visit')}, ${clickArg('minute')}
+      local since, lastMinute, taps
+      local state = redis.call('GET', visit)
+      if state then since, lastMinute, taps = string.match(state, '^(%d+) (%d+) (%d+)$') end
+      if lastMinute == minute then taps = tonumber(taps) + 1 else taps = 1 end
       if taps > floodLimit then
         kind = 'suspect'
+      elseif since and tonumber(at) - tonumber(since) < window then
+        kind = 'repeat'
       else
-        -- One call for the common cases: no window yet (set it: unique), or one still open (repeat).
-        local seen = ${clickArg('seen')}
-        local since = redis.call('SET', seen, at, 'NX', 'GET', 'PX', seenTtl)
-        if not since then
-          kind = 'unique'
-        elseif tonumber(at) - tonumber(since) < window then
-          kind = 'repeat'
-        else
-          kind = 'unique'
-          redis.call('SET', seen, at, 'PX', seenTtl)
-        end
+        kind = 'unique'
+        since = at
       end
+      redis.call('SET', visit, since .. ' ' .. minute .. ' ' .. asText[taps], 'PX', visitTtl)
     end
     redis.call('XADD', ${merchantArg('stream')}, '*', ${lua(STREAM_FIELD_NAME)}, ${streamValue})
     local tally = tallies[l]
