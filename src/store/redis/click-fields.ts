@@ -214,8 +214,8 @@ class Distinct {
 
 /**
  * The layout's sections in order (counts, merchants, links, agents, clicks; none is ever empty),
- * with how many stream separators the joined values (and marker heads) hold. Every value passes `plain`, and so must
- * the parts `partsOf` gives.
+ * with how many stream separators the joined values and marker heads hold. Every value passes
+ * `plain`, and so must the parts `partsOf` gives.
  */
 function clickBatch(
   clicks: readonly StoredClick[],
