@@ -216,6 +216,16 @@ describe('redis store specifics', () => {
     expect(await server.redis.get(visit)).toBe(`${click.at} ${minuteOf(click.at)} 2`);
   });
 
+  it('counts a tap as unique where the visitor\'s state is not a string at all, and replaces it', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix });
+    const visit = redisKeys(server.prefix).visit('code-a', 'visitor-1');
+    await server.redis.hset(visit, 'written', 'by another tool');
+    await store.writeClicks([click, { ...click, clickId: 'c2', at: click.at + 1000 }]);
+    const kinds = (await store.readClicks('m1', 0, Number.MAX_SAFE_INTEGER, 10, null)).clicks.map((c) => c.kind);
+    expect(kinds).toEqual(['unique', 'repeat']);
+    expect(await server.redis.get(visit)).toBe(`${click.at} ${minuteOf(click.at)} 2`);
+  });
+
   it('closes its connection', async () => {
     const store = createRedisStore(server.redis, { prefix: server.prefix });
     await store.close();
