@@ -6,6 +6,8 @@ import { packAsciiStrings, packStrings } from '../../src/store/redis/msgpack.js'
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 
 const UNPACK = 'return cmsgpack.unpack(ARGV[1])';
+const SEPARATOR = '\x1f';
+const occurrencesIn = (values: readonly string[], char: string) => values.join('').split(char).length - 1;
 
 describe('packed strings, as Redis unpacks them', () => {
   let server: TestRedis;
@@ -22,8 +24,8 @@ describe('packed strings, as Redis unpacks them', () => {
     const lengths = [0, 1, 31, 32, 255, 256, 65_535, 65_536];
     const sections = [lengths.map((n) => 'a'.repeat(n)), ['x', ''], lengths.map((n) => 'b'.repeat(n)).reverse()];
     expect(await unpacked(packStrings(sections))).toEqual(sections.flat());
-    expect(packAsciiStrings(sections)).toEqual(packStrings(sections));
-    expect(await unpacked(packAsciiStrings(sections)!)).toEqual(sections.flat());
+    expect(packAsciiStrings(sections, SEPARATOR)?.packed).toEqual(packStrings(sections));
+    expect(await unpacked(packAsciiStrings(sections, SEPARATOR)!.packed)).toEqual(sections.flat());
   });
 
   it('packAsciiStrings packs ASCII exactly as packStrings, and refuses anything else, wherever it is', () => {
@@ -34,8 +36,8 @@ describe('packed strings, as Redis unpacks them', () => {
     fc.assert(
       fc.property(fc.array(fc.array(value, { maxLength: 6 }), { minLength: 1, maxLength: 4 }), (sections) => {
         const ascii = sections.flat().every((v) => /^[\x00-\x7f]*$/.test(v));
-        const packed = packAsciiStrings(sections);
-        if (ascii) expect(packed).toEqual(packStrings(sections));
+        const packed = packAsciiStrings(sections, SEPARATOR);
+        if (ascii) expect(packed).toEqual({ packed: packStrings(sections), charsInValues: occurrencesIn(sections.flat(), SEPARATOR) });
         else expect(packed).toBeNull();
       }),
       { numRuns: 500 },
@@ -45,7 +47,7 @@ describe('packed strings, as Redis unpacks them', () => {
   it('packAsciiStrings refuses a long value that is not ASCII, where the buffer cuts it short', () => {
     // Alone, with a str 32 header that takes all five bytes kept for it: only the spare room is left after it.
     for (const value of ['€'.repeat(70_000), `${'a'.repeat(69_999)}€`, `é${'a'.repeat(69_999)}`, '🛍'.repeat(40_000)]) {
-      expect(packAsciiStrings([[value]])).toBeNull();
+      expect(packAsciiStrings([[value]], SEPARATOR)).toBeNull();
     }
   });
 
@@ -57,8 +59,16 @@ describe('packed strings, as Redis unpacks them', () => {
 
   it('packs an empty batch and more values than a 16-bit count holds', async () => {
     expect(await unpacked(packStrings([[]]))).toEqual([]);
-    expect(await unpacked(packAsciiStrings([[]])!)).toEqual([]);
+    expect(await unpacked(packAsciiStrings([[]], SEPARATOR)!.packed)).toEqual([]);
     const many = Array.from({ length: 70_000 }, (_, i) => String(i));
-    expect(await unpacked(packAsciiStrings([many.slice(0, 30_000), many.slice(30_000)])!)).toEqual(many);
+    expect(await unpacked(packAsciiStrings([many.slice(0, 30_000), many.slice(30_000)], SEPARATOR)!.packed)).toEqual(many);
+  });
+
+  it('counts a character in the values only, where a header holds its byte too', () => {
+    // 31 values make the array's count end in 0x1f; a value of 287 (0x011f) bytes has it in its str 16 header.
+    const values = [`a${SEPARATOR}b`, 'x'.repeat(287), ...Array.from({ length: 29 }, () => 'y')];
+    const { packed, charsInValues } = packAsciiStrings([values], SEPARATOR)!;
+    expect(packed.filter((byte) => byte === 0x1f).length).toBe(3);
+    expect(charsInValues).toBe(1);
   });
 });

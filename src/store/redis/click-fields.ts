@@ -148,11 +148,13 @@ export class ClickBatchPacker {
 
   pack(clicks: readonly StoredClick[]): Buffer {
     const built = clickBatch(clicks, this.keys, (value) => value, (click) => this.partsOf(click));
-    if (separatorsIn(built.sections) !== built.separators) {
+    // Headers reach the store cleaned to printable ASCII, and ids are ASCII by their patterns.
+    const ascii = packAsciiStrings(built.sections, STREAM_SEPARATOR);
+    const separators = ascii === null ? separatorsIn(built.sections) : ascii.charsInValues;
+    if (separators !== built.separators) {
       return packStrings(clickBatch(clicks, this.keys, withoutSeparators, (click) => linkParts(click, this.keys, withoutSeparators)).sections);
     }
-    // Headers reach the store cleaned to printable ASCII, and ids are ASCII by their patterns.
-    return packAsciiStrings(built.sections) ?? packStrings(built.sections);
+    return ascii === null ? packStrings(built.sections) : ascii.packed;
   }
 
   private partsOf(click: StoredClick): LinkParts {

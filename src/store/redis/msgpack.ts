@@ -15,45 +15,40 @@ export function packStrings(sections: readonly (readonly string[])[]): Buffer {
 }
 
 /**
- * packStrings for the common batch, where every value is ASCII and a character is a byte: written
- * straight into one buffer, with no string or buffer per value. Returns null when a value is not
- * ASCII (its UTF-8 is longer than its characters), for the caller to pack with packStrings.
+ * packStrings for the common batch, where every value is ASCII and a character is a byte: the
+ * headers and values are joined as one latin1 string and written at once (a write per value cost
+ * more than the bytes it wrote). Returns null when a value is not ASCII, for the caller to pack
+ * with packStrings: its UTF-8 is then longer than the string, whose headers are known. Also counts
+ * `char` in the values, in the same pass over the joined string.
  */
-export function packAsciiStrings(sections: readonly (readonly string[])[]): Buffer | null {
-  let count = 0;
-  // Four bytes of room beyond what ASCII needs: a value that is not ASCII then always writes more
-  // bytes than it has characters, even where the buffer cuts it short (a character is at most four).
-  let size = 5 + 4;
-  for (const section of sections) {
-    count += section.length;
-    for (const value of section) size += 5 + value.length;
-  }
-  const packed = Buffer.allocUnsafe(size);
-  packed[0] = 0xdd;
-  packed.writeUInt32BE(count, 1);
-  let at = 5;
+export function packAsciiStrings(sections: readonly (readonly string[])[], char: string): { packed: Buffer; charsInValues: number } | null {
+  let text = arrayHeader(sections);
+  let utf8Bytes = utf8Length(text);
+  let charsInHeaders = occurrences(text, char);
   for (const section of sections) {
     for (const value of section) {
-      const length = value.length;
-      if (length < 32) {
-        packed[at++] = 0xa0 | length;
-      } else if (length < 0x100) {
-        packed[at++] = 0xd9;
-        packed[at++] = length;
-      } else if (length < 0x10000) {
-        packed[at++] = 0xda;
-        packed.writeUInt16BE(length, at);
-        at += 2;
-      } else {
-        packed[at++] = 0xdb;
-        packed.writeUInt32BE(length, at);
-        at += 4;
-      }
-      if (packed.write(value, at, 'utf8') !== length) return null;
-      at += length;
+      const header = stringHeader(value.length);
+      text += header;
+      text += value;
+      utf8Bytes += utf8Length(header) + value.length;
+      charsInHeaders += occurrences(header, char);
     }
   }
-  return packed.subarray(0, at);
+  if (Buffer.byteLength(text, 'utf8') !== utf8Bytes) return null;
+  return { packed: Buffer.from(text, 'latin1'), charsInValues: occurrences(text, char) - charsInHeaders };
+}
+
+function occurrences(text: string, char: string): number {
+  let count = 0;
+  for (let at = text.indexOf(char); at !== -1; at = text.indexOf(char, at + 1)) count++;
+  return count;
+}
+
+// A header character above 0x7f takes two bytes of UTF-8.
+function utf8Length(latin1: string): number {
+  let length = latin1.length;
+  for (let i = 0; i < latin1.length; i++) if (latin1.charCodeAt(i) > 0x7f) length++;
+  return length;
 }
 
 function arrayHeader(sections: readonly (readonly string[])[]): string {
