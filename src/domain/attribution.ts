@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hmacSha256Base64url } from './hmac-sha256.js';
 
 /**
  * Signed attribution parameters, appended to the destination in this fixed order:
@@ -34,7 +35,7 @@ export function canonicalString(destination: string, fields: AttributionFields, 
 }
 
 export function signCanonical(secret: string, canonical: string): string {
-  return createHmac('sha256', secret).update(canonical).digest('base64url');
+  return hmacSha256Base64url(secret, canonical);
 }
 
 /**
