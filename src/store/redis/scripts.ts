@@ -210,8 +210,9 @@ local merchantsAt = 3
 local linksAt = merchantsAt + tonumber(A[1]) * ${MERCHANT_ARGS.length}
 local agentsAt = linksAt + tonumber(A[2]) * ${LINK_ARGS.length}
 local clicksAt = agentsAt + tonumber(A[3]) * ${AGENT_ARGS.length}
--- The visitors' states on their links, read in one call: a command called from a script costs
--- about as much as what it does, so one MGET for the batch where a GET per click took a call each.
+-- The visitors' states on their links, read in one MGET (a call holds CLICKS_PER_SCRIPT clicks, store.ts,
+-- well within what unpack takes): a key of another type reads as no state, where a GET failed the
+-- whole call on it.
 -- A visitor tapping twice in a batch reads what the first tap wrote (states), as from Redis.
 local visits, states = {}, {}
 for c = clicksAt, n - 1, ${CLICK_ARGS.length} do visits[#visits + 1] = ${clickArg('visit')} end
