@@ -7,7 +7,7 @@
 // per-connection request limit, set through setupClient), and the run ends when all have drained.
 // `unanswered` (requests sent minus answers) shows whether that worked: 0 means the counts are exact.
 import autocannon, { type Request } from 'autocannon';
-import { cpuSeconds, hostBusySeconds, runQueueWaitSeconds } from './procs.js';
+import { coreBusySeconds, cpuSeconds, hostBusySeconds, runQueueWaitSeconds } from './procs.js';
 
 export interface LoadSpec {
   url: string;
@@ -44,6 +44,8 @@ export interface LoadRun {
   otherCpuPct: number | null;
   /** % of the time the server's main thread was ready to run but had no CPU: core contention. */
   serverWaitPct: number | null;
+  /** How busy each core was while the load ran, in %, by core number: which one set the pace. */
+  coreBusyPct: number[] | null;
 }
 
 /** The part of autocannon's per-connection client the drain touches. */
@@ -66,6 +68,7 @@ function cpuSample(spec: LoadSpec) {
     serverWait: runQueueWaitSeconds(spec.serverPid),
     helpers,
     host: hostBusySeconds(),
+    cores: coreBusySeconds(),
   };
 }
 
@@ -127,6 +130,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadRun> {
           helperCpuPct: (spec.helperPids ?? []).length === 0 ? null : helpers,
           serverWaitPct: pct(first.serverWait, end.serverWait),
           otherCpuPct: host === null || server === null || helpers === null ? null : Math.max(0, host - loadgen - server - helpers),
+          coreBusyPct: first.cores === null || end.cores === null ? null : end.cores.map((busy, core) => pct(first.cores?.[core] ?? null, busy) ?? 0),
         });
       },
     );

@@ -155,6 +155,23 @@ export function hostBusySeconds(): number | null {
   }
 }
 
+/** CPU seconds each core has spent busy (not idle or waiting on I/O), by core number; null off Linux. */
+export function coreBusySeconds(): number[] | null {
+  try {
+    const cores: number[] = [];
+    for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+      const match = /^cpu(\d+) (.*)$/.exec(line);
+      if (match === null) continue;
+      const fields = (match[2] ?? '').trim().split(/\s+/).map(Number);
+      const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+      cores[Number(match[1])] = (total - (fields[3] ?? 0) - (fields[4] ?? 0)) / CLOCK_TICKS;
+    }
+    return cores.length === 0 ? null : cores;
+  } catch {
+    return null;
+  }
+}
+
 /** Seconds the process's main thread has spent runnable but waiting for a CPU (Linux schedstat). */
 export function runQueueWaitSeconds(pid: number): number | null {
   try {

@@ -26,20 +26,25 @@ export interface Summary {
   errors: number;
   peakRssMb: number | null;
   serverCpuPct: number | null;
+  /** CPU the server used per request answered, in µs (all its threads): its own cost, whichever core set the pace. */
+  serverCpuUsPerRequest: number | null;
   loadgenCpuPct: number;
   redisCpuPct: number | null;
   otherCpuPct: number | null;
   serverWaitPct: number | null;
+  /** How busy each core was, in %, by core number, mean of the rounds. */
+  coreBusyPct: number[] | null;
   /** Clicks a gateway wrote to Redis per second while loaded, mean of the rounds; null for others. */
   storedPerSec: number | null;
   /** Per round the lower of req/s and clicks into Redis/s (what could last), mean of the rounds. */
   sustainedRps: number;
   /** sustainedRps over the baseline's req/s. */
   ratio: number | null;
-  perRound: { rps: number; storedPerSec: number | null; completed: number; elapsedMs: number; p50: number; p99: number; p999: number; statusCounts: Record<string, number>; socketErrors: number; serverCpuPct: number | null; loadgenCpuPct: number; redisCpuPct: number | null; otherCpuPct: number | null; serverWaitPct: number | null; unanswered: number }[];
+  perRound: { rps: number; storedPerSec: number | null; completed: number; elapsedMs: number; p50: number; p99: number; p999: number; statusCounts: Record<string, number>; socketErrors: number; serverCpuPct: number | null; serverCpuUsPerRequest: number | null; loadgenCpuPct: number; redisCpuPct: number | null; otherCpuPct: number | null; serverWaitPct: number | null; coreBusyPct: number[] | null; unanswered: number }[];
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const usPerRequest = (r: LoadRun) => (r.serverCpuPct === null || r.rps === 0 ? null : (r.serverCpuPct * 1e4) / r.rps);
 
 export function summarise(row: Row, baselineRps: number | null): Summary {
   const rps = row.runs.map((r) => r.rps);
@@ -49,6 +54,9 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
   const otherCpu = known(row.runs.map((r) => r.otherCpuPct));
   const redisCpu = known(row.runs.map((r) => r.helperCpuPct));
   const serverWait = known(row.runs.map((r) => r.serverWaitPct));
+  const serverUs = known(row.runs.map(usPerRequest));
+  const cores = row.runs.map((r) => r.coreBusyPct);
+  const coreBusyPct = cores.every((c): c is number[] => c !== null) && cores.length > 0 ? (cores[0] ?? []).map((_, core) => mean(cores.map((c) => c[core] ?? 0))) : null;
   const storedOf = (r: LoadRun) => (r.clicksStored === undefined ? null : (r.clicksStored / r.elapsedMs) * 1000);
   const stored = known(row.runs.map(storedOf));
   const sustainedRps = mean(row.runs.map((r) => Math.min(r.rps, storedOf(r) ?? r.rps)));
@@ -66,10 +74,12 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
     errors: row.runs.reduce((sum, r) => sum + errorCount(r, row.ok[0], row.ok[1]), 0),
     peakRssMb: row.peakRssMb,
     serverCpuPct: serverCpu.length === 0 ? null : mean(serverCpu),
+    serverCpuUsPerRequest: serverUs.length === 0 ? null : mean(serverUs),
     loadgenCpuPct: mean(row.runs.map((r) => r.loadgenCpuPct)),
     redisCpuPct: redisCpu.length === 0 ? null : mean(redisCpu),
     otherCpuPct: otherCpu.length === 0 ? null : mean(otherCpu),
     serverWaitPct: serverWait.length === 0 ? null : mean(serverWait),
+    coreBusyPct,
     storedPerSec: stored.length === 0 ? null : mean(stored),
     sustainedRps,
     ratio: baselineRps === null ? null : sustainedRps / baselineRps,
@@ -86,10 +96,12 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
         statusCounts: r.statusCounts,
         socketErrors: r.socketErrors,
         serverCpuPct: r.serverCpuPct,
+        serverCpuUsPerRequest: usPerRequest(r),
         loadgenCpuPct: r.loadgenCpuPct,
         redisCpuPct: r.helperCpuPct,
         otherCpuPct: r.otherCpuPct,
         serverWaitPct: r.serverWaitPct,
+        coreBusyPct: r.coreBusyPct,
         unanswered: r.unanswered,
       };
     }),
@@ -103,9 +115,10 @@ const f = (x: number | null, digits: number) => (x === null || Number.isNaN(x) ?
  * req/s and that (a rate Redis does not keep up with cannot last), over the baseline's req/s.
  * CPU columns are % of one core while the load ran: server (all its threads), the time its main
  * thread waited for a CPU, load generator, the bench's Redis, and anything else on the host.
+ * 'srv µs/req' is the server's CPU per request answered.
  */
 export function table(summaries: Summary[]): string {
-  const head = ['target', 'req/s mean', 'min–max', 'into Redis/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'vs base', 'peak RSS MB', 'srv CPU%', 'srv wait%', 'lg CPU%', 'redis CPU%', 'other CPU%'];
+  const head = ['target', 'req/s mean', 'min–max', 'into Redis/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'vs base', 'peak RSS MB', 'srv CPU%', 'srv µs/req', 'srv wait%', 'lg CPU%', 'redis CPU%', 'other CPU%'];
   const rows = summaries.map((s) => [
     s.note === undefined ? s.target : `${s.target} (${s.note})`,
     f(s.rpsMean, 0),
@@ -118,6 +131,7 @@ export function table(summaries: Summary[]): string {
     s.ratio === null ? '' : f(s.ratio, 2),
     f(s.peakRssMb, 0),
     f(s.serverCpuPct, 0),
+    f(s.serverCpuUsPerRequest, 1),
     f(s.serverWaitPct, 0),
     f(s.loadgenCpuPct, 0),
     f(s.redisCpuPct, 0),
