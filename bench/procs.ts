@@ -19,18 +19,28 @@ export interface Child {
 
 const children: Child[] = [];
 
-/** Pinning plan: servers on core 0, the load generator (this process) on core 1. */
+/**
+ * Pinning plan: servers on core 0, the load generator (this process) on core 1, and the bench's
+ * Redis on core 2 where there is one, as when Redis is another host; on two cores it shares core 1
+ * with the load generator, so that the server's core stays its own.
+ */
 export interface Pinning {
   enabled: boolean;
   note: string;
+  serverCore: number | null;
+  loadgenCore: number | null;
+  redisCore: number | null;
 }
 
 export function setUpPinning(): Pinning {
-  if (availableParallelism() < 2) return { enabled: false, note: 'fewer than 2 cores: nothing pinned' };
-  if (spawnSync('taskset', ['-p', String(process.pid)]).status !== 0) return { enabled: false, note: 'taskset not available: nothing pinned' };
+  const unpinned = (note: string): Pinning => ({ enabled: false, note, serverCore: null, loadgenCore: null, redisCore: null });
+  const cores = availableParallelism();
+  if (cores < 2) return unpinned('fewer than 2 cores: nothing pinned');
+  if (spawnSync('taskset', ['-p', String(process.pid)]).status !== 0) return unpinned('taskset not available: nothing pinned');
   const self = spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]);
-  if (self.status !== 0) return { enabled: false, note: `taskset could not pin the load generator: ${self.stderr}` };
-  return { enabled: true, note: 'servers on core 0, load generator on core 1 (taskset)' };
+  if (self.status !== 0) return unpinned(`taskset could not pin the load generator: ${self.stderr}`);
+  const redisCore = cores >= 3 ? 2 : 1;
+  return { enabled: true, note: 'servers on core 0, load generator on core 1 (taskset)', serverCore: 0, loadgenCore: 1, redisCore };
 }
 
 export function freePort(): Promise<number> {

@@ -20,8 +20,8 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const pinning = setUpPinning();
   console.log(`profile: ${pinning.note}`);
-  const redis = await startRedis(pinning.enabled ? 1 : null);
-  const gateway = await startGateway(redis.url, pinning.enabled ? 0 : null, ['--cpu-prof', `--cpu-prof-dir=${dir}`], unbundledGatewayEntry);
+  const redis = await startRedis(pinning.redisCore);
+  const gateway = await startGateway(redis.url, pinning.serverCore, ['--cpu-prof', `--cpu-prof-dir=${dir}`], unbundledGatewayEntry);
   const merchant = await setUpMerchant(gateway.url, 1000);
   const requestsFor = (connection: number, count: number) => tapsFor(merchant.codes, connection, count);
   const load = (seconds: number) =>

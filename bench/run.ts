@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Request } from 'autocannon';
 import { type LoadRun, runLoad } from './load.js';
-import { assertAlive, crashed, killAllSync, markAllStopping, peakRssMb, rssMb, setUpPinning, stopAll, stopChild } from './procs.js';
+import { assertAlive, crashed, killAllSync, markAllStopping, type Pinning, peakRssMb, rssMb, setUpPinning, stopAll, stopChild } from './procs.js';
 import { type Check, checkLine, type Row, summarise, type Summary, table, writeJson } from './report.js';
 import { TAP_MIX, tapsFor } from './taps.js';
 import {
@@ -92,11 +92,11 @@ const cpuRatio = (baseline: Summary, gateway: Summary) =>
   baseline.serverCpuUsPerRequest === null || gateway.serverCpuUsPerRequest === null ? '-' : (baseline.serverCpuUsPerRequest / gateway.serverCpuUsPerRequest).toFixed(2);
 
 /**
- * Which core set the gateway's pace. On two cores Redis shares the load generator's: when that core
- * is the busier one, the gateway's req/s is what it allowed, and the server's CPU per redirect is
- * the figure that tells what the gateway's own core could carry.
+ * Which core set the gateway's pace. When another core is busier than the server's (on two cores
+ * Redis shares the load generator's), the gateway's req/s is what that core allowed, and the
+ * server's CPU per redirect is the figure that tells what the gateway's own core could carry.
  */
-function paceNotes(baseline: Summary, gateway: Summary, pinned: boolean): string[] {
+function paceNotes(baseline: Summary, gateway: Summary, pinning: Pinning, ownRedis: boolean): string[] {
   const notes: string[] = [];
   const us = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)} µs`);
   const redisUs = gateway.redisCpuPct === null || gateway.storedPerSec === null || gateway.storedPerSec === 0 ? null : (gateway.redisCpuPct * 1e4) / gateway.storedPerSec;
@@ -104,14 +104,17 @@ function paceNotes(baseline: Summary, gateway: Summary, pinned: boolean): string
     `CPU per redirect: gateway ${us(gateway.serverCpuUsPerRequest)}, baseline ${us(baseline.serverCpuUsPerRequest)} (ratio ${cpuRatio(baseline, gateway)}); ` +
       `Redis ${us(redisUs)} per click; the load generator ${us((gateway.loadgenCpuPct * 1e4) / gateway.rpsMean)} per request (gateway rounds)`,
   );
-  const [server, loadgen] = gateway.coreBusyPct ?? [];
-  if (pinned && server !== undefined && loadgen !== undefined) {
-    const paced = loadgen >= 85 && loadgen > server + 5;
-    notes.push(
-      `gateway rounds: core 0 (the server) busy ${server.toFixed(0)}%, core 1 (load generator and Redis) ${loadgen.toFixed(0)}%` +
-        (paced ? ': core 1 set the pace, not the gateway; compare "srv µs/req" for what the gateway costs its own core' : ''),
-    );
-  }
+  const busy = gateway.coreBusyPct;
+  if (pinning.serverCore === null || pinning.loadgenCore === null || pinning.redisCore === null || busy === null) return notes;
+  const roles = new Map<number, string[]>([[pinning.serverCore, ['the server']], [pinning.loadgenCore, ['load generator']]]);
+  if (ownRedis) roles.set(pinning.redisCore, [...(roles.get(pinning.redisCore) ?? []), 'Redis']);
+  const shares = [...roles].map(([core, names]) => ({ core, names: names.join(' and '), busy: busy[core] ?? 0 }));
+  const busiest = shares.reduce((a, b) => (b.busy > a.busy ? b : a));
+  const paced = busiest.core !== pinning.serverCore && busiest.busy >= 85 && busiest.busy > (busy[pinning.serverCore] ?? 0) + 5;
+  notes.push(
+    `gateway rounds: ${shares.map((s) => `core ${s.core} (${s.names}) busy ${s.busy.toFixed(0)}%`).join(', ')}` +
+      (paced ? `: core ${busiest.core} set the pace, not the gateway; compare "srv µs/req" for what the gateway costs its own core` : ''),
+  );
   return notes;
 }
 
@@ -119,17 +122,17 @@ async function main(): Promise<number> {
   if (!existsSync(gatewayEntry)) throw new Error(`${gatewayEntry} is missing: run npm run build`);
   const pinning = setUpPinning();
   notes.push(`pinning: ${pinning.note}`);
-  const serverCpu = pinning.enabled ? 0 : null;
+  const serverCpu = pinning.serverCore;
   console.log(`bench: ${JSON.stringify(settings)}\nbench: ${pinning.note}; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
   let redisUrl = givenRedis;
   const helperPids: number[] = [];
   if (redisUrl === '') {
-    // Redis shares core 1 with the load generator, so the gateway's core is its own, as when Redis is another host.
-    const redis = await startRedis(pinning.enabled ? 1 : null);
+    const redis = await startRedis(pinning.redisCore);
     redisUrl = redis.url;
     helperPids.push(redis.child.pid);
-    notes.push('redis: throwaway redis-server (no persistence) on core 1, next to the load generator');
+    const where = pinning.redisCore === null ? 'unpinned' : pinning.redisCore === 1 ? 'on core 1, next to the load generator (two cores)' : `on core ${pinning.redisCore}, its own`;
+    notes.push(`redis: throwaway redis-server (no persistence) ${where}`);
   } else {
     notes.push('redis: BENCH_REDIS_URL given; the gateway writes under its fixed "hl:" prefix, so this run leaves a bench merchant, its links and clicks there');
   }
@@ -336,7 +339,7 @@ async function main(): Promise<number> {
       `${x.target}${x.note === undefined ? '' : ` (${x.note})`}: Redis took ${x.storedPerSec?.toFixed(0)} clicks/s while the gateway answered ${x.rpsMean.toFixed(0)} redirects/s; the rest waited in its buffer and spool, so 'vs base' counts what Redis took`,
     );
   }
-  notes.push(...paceNotes(baseSummary, gateSummary, pinning.enabled));
+  notes.push(...paceNotes(baseSummary, gateSummary, pinning, givenRedis === ''));
   if (baseSummary.loadgenCpuPct > 90) notes.push(`the load generator used ${baseSummary.loadgenCpuPct.toFixed(0)}% of its core during baseline rounds: the baseline figure is a lower bound, the ratio an upper bound`);
 
   // Every tap the gateway answered is one stream entry: exact unless a request went unanswered
