@@ -34,6 +34,7 @@ export interface LoadRun {
   timeouts: number;
   /** Requests sent that got no answer: the server may have handled them uncounted. */
   unanswered: number;
+  /** Of the requests sent once every connection had its first answer (see runLoad). */
   latencies: Float64Array;
   /** For a gateway: clicks it wrote to Redis while the load ran (the answers, less its backlog's growth). */
   clicksStored?: number;
@@ -75,6 +76,12 @@ function cpuSample(spec: LoadSpec) {
 export function runLoad(spec: LoadSpec): Promise<LoadRun> {
   let latencies = new Float64Array(1 << 16);
   let n = 0;
+  let recorded = 0;
+  // autocannon takes its connections' first answers one by one, about 10 ms apart here, so the last
+  // of them waited most of a second in the load generator, for the baseline as for the gateway: a
+  // latency counts once every connection has had its first answer.
+  const answered = new Set<unknown>();
+  let steadyFrom = Infinity;
   let lastAt = 0;
   const clients: Client[] = [];
   // The clock starts once autocannon has built its connections and requests (that takes a while
@@ -124,7 +131,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadRun> {
           socketErrors: result.errors,
           timeouts: result.timeouts,
           unanswered: Math.max(0, result.requests.sent - n),
-          latencies: latencies.subarray(0, n),
+          latencies: latencies.subarray(0, recorded),
           loadgenCpuPct: loadgen,
           serverCpuPct: server,
           helperCpuPct: (spec.helperPids ?? []).length === 0 ? null : helpers,
@@ -134,14 +141,20 @@ export function runLoad(spec: LoadSpec): Promise<LoadRun> {
         });
       },
     );
-    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
-      if (n === latencies.length) {
-        const grown = new Float64Array(latencies.length * 2);
-        grown.set(latencies);
-        latencies = grown;
-      }
-      latencies[n++] = ms;
+    instance.on('response', (client: unknown, _status: number, _bytes: number, ms: number) => {
+      n++;
       lastAt = performance.now();
+      if (steadyFrom === Infinity) {
+        answered.add(client);
+        if (answered.size === spec.connections) steadyFrom = lastAt;
+      } else if (lastAt - ms >= steadyFrom) {
+        if (recorded === latencies.length) {
+          const grown = new Float64Array(latencies.length * 2);
+          grown.set(latencies);
+          latencies = grown;
+        }
+        latencies[recorded++] = ms;
+      }
       if (!draining && spec.stopAfter !== undefined && n >= spec.stopAfter) startDrain();
       // At most one answer per connection after the deadline: the last one closes the CPU window.
       if (draining) last = cpuSample(spec);
