@@ -74,6 +74,42 @@ export function startChild(name: string, command: string, args: string[], env: N
   return child;
 }
 
+/** What bench/loop-delay.js reports, in ms: how long the server's event loop was held up. */
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** Preload (node --import) that makes a server report its event-loop delay on SIGUSR2. */
+export const loopDelayModule = new URL('loop-delay.js', import.meta.url).pathname;
+
+/**
+ * A server's event-loop delay since the last call, and starts it again; null if it does not answer
+ * within a second. Only for a child started with loopDelayModule: SIGUSR2 stops any other.
+ */
+export function loopDelayOf(child: Child): Promise<LoopDelay | null> {
+  const stdout = child.proc.stdout;
+  if (stdout === null || child.exit !== null) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    let text = '';
+    const done = (figures: LoopDelay | null) => {
+      clearTimeout(timer);
+      stdout.off('data', read);
+      resolve(figures);
+    };
+    const read = (chunk: Buffer) => {
+      text += chunk.toString();
+      const line = /^loop-delay (.*)\n/m.exec(text);
+      if (line !== null) done(JSON.parse(line[1] as string) as LoopDelay);
+    };
+    const timer = setTimeout(() => done(null), 1000);
+    stdout.on('data', read);
+    child.proc.kill('SIGUSR2');
+  });
+}
+
 /** Polls `probe` every 100 ms until it is true, the child dies, or `timeoutMs` passes. */
 export async function waitUntil(child: Child, what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

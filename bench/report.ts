@@ -1,6 +1,7 @@
 // Turns runs into one table, the pass/fail checks and the JSON file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { concatSorted, errorCount, type LoadRun, percentile } from './load.js';
+import type { LoopDelay } from './procs.js';
 
 export interface Row {
   target: string;
@@ -34,13 +35,15 @@ export interface Summary {
   serverWaitPct: number | null;
   /** How busy each core was, in %, by core number, mean of the rounds. */
   coreBusyPct: number[] | null;
+  /** The server's event-loop delay: percentiles the mean of the rounds, max the worst; null where not reported. */
+  loopDelay: LoopDelay | null;
   /** Clicks a gateway wrote to Redis per second while loaded, mean of the rounds; null for others. */
   storedPerSec: number | null;
   /** Per round the lower of req/s and clicks into Redis/s (what could last), mean of the rounds. */
   sustainedRps: number;
   /** sustainedRps over the baseline's req/s. */
   ratio: number | null;
-  perRound: { rps: number; storedPerSec: number | null; completed: number; elapsedMs: number; p50: number; p99: number; p999: number; statusCounts: Record<string, number>; socketErrors: number; serverCpuPct: number | null; serverCpuUsPerRequest: number | null; loadgenCpuPct: number; redisCpuPct: number | null; otherCpuPct: number | null; serverWaitPct: number | null; coreBusyPct: number[] | null; unanswered: number }[];
+  perRound: { rps: number; storedPerSec: number | null; completed: number; elapsedMs: number; p50: number; p99: number; p999: number; statusCounts: Record<string, number>; socketErrors: number; serverCpuPct: number | null; serverCpuUsPerRequest: number | null; loadgenCpuPct: number; redisCpuPct: number | null; otherCpuPct: number | null; serverWaitPct: number | null; coreBusyPct: number[] | null; loopDelay: LoopDelay | null; unanswered: number }[];
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -57,6 +60,14 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
   const serverUs = known(row.runs.map(usPerRequest));
   const cores = row.runs.map((r) => r.coreBusyPct);
   const coreBusyPct = cores.every((c): c is number[] => c !== null) && cores.length > 0 ? (cores[0] ?? []).map((_, core) => mean(cores.map((c) => c[core] ?? 0))) : null;
+  const loops = row.runs.map((r) => r.loopDelay ?? null);
+  const loopDelay =
+    loops.length === 0 || loops.includes(null)
+      ? null
+      : (() => {
+          const known = loops as LoopDelay[];
+          return { p50: mean(known.map((l) => l.p50)), p99: mean(known.map((l) => l.p99)), p999: mean(known.map((l) => l.p999)), max: Math.max(...known.map((l) => l.max)) };
+        })();
   const storedOf = (r: LoadRun) => (r.clicksStored === undefined ? null : (r.clicksStored / r.elapsedMs) * 1000);
   const stored = known(row.runs.map(storedOf));
   const sustainedRps = mean(row.runs.map((r) => Math.min(r.rps, storedOf(r) ?? r.rps)));
@@ -80,6 +91,7 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
     otherCpuPct: otherCpu.length === 0 ? null : mean(otherCpu),
     serverWaitPct: serverWait.length === 0 ? null : mean(serverWait),
     coreBusyPct,
+    loopDelay,
     storedPerSec: stored.length === 0 ? null : mean(stored),
     sustainedRps,
     ratio: baselineRps === null ? null : sustainedRps / baselineRps,
@@ -102,6 +114,7 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
         otherCpuPct: r.otherCpuPct,
         serverWaitPct: r.serverWaitPct,
         coreBusyPct: r.coreBusyPct,
+        loopDelay: r.loopDelay ?? null,
         unanswered: r.unanswered,
       };
     }),

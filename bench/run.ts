@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Request } from 'autocannon';
 import { type LoadRun, runLoad } from './load.js';
-import { assertAlive, crashed, killAllSync, markAllStopping, type Pinning, peakRssMb, rssMb, setUpPinning, stopAll, stopChild } from './procs.js';
+import { assertAlive, crashed, killAllSync, loopDelayModule, loopDelayOf, markAllStopping, type Pinning, peakRssMb, rssMb, setUpPinning, stopAll, stopChild } from './procs.js';
 import { type Check, checkLine, type Row, summarise, type Summary, table, writeJson } from './report.js';
 import { TAP_MIX, tapsFor } from './taps.js';
 import {
@@ -136,8 +136,9 @@ async function main(): Promise<number> {
   } else {
     notes.push('redis: BENCH_REDIS_URL given; the gateway writes under its fixed "hl:" prefix, so this run leaves a bench merchant, its links and clicks there');
   }
-  const baseline = await startBaseline(serverCpu);
-  const gateway = await startGateway(redisUrl, serverCpu);
+  // Both report their event-loop delay per round (bench/loop-delay.js, a 1 ms timer: nothing else).
+  const baseline = await startBaseline(serverCpu, ['--import', loopDelayModule]);
+  const gateway = await startGateway(redisUrl, serverCpu, ['--import', loopDelayModule]);
   const merchant = await setUpMerchant(gateway.url, settings.links);
   console.log(`bench: merchant ${merchant.id} with ${merchant.codes.length} links`);
 
@@ -148,9 +149,11 @@ async function main(): Promise<number> {
   let served302 = 0;
   let unanswered = 0;
   const tap = async (name: string, server: Server, durationSec: number, requests = requestsFor): Promise<LoadRun> => {
-    const run = await gatewayLoad(server === baseline ? null : server, () =>
+    await loopDelayOf(server.child);
+    const loaded = await gatewayLoad(server === baseline ? null : server, () =>
       runLoad({ url: server.url, requests: [], requestsFor: requests, connections: settings.connections, durationSec, serverPid: server.child.pid, helperPids }),
     );
+    const run = { ...loaded, loopDelay: await loopDelayOf(server.child) };
     if (server !== baseline) {
       served302 += run.statusCounts['302'] ?? 0;
       unanswered += run.unanswered;
@@ -340,6 +343,11 @@ async function main(): Promise<number> {
     );
   }
   notes.push(...paceNotes(baseSummary, gateSummary, pinning, givenRedis === ''));
+  const loop = (s: Summary) => (s.loopDelay === null ? '-' : `p99 ${s.loopDelay.p99.toFixed(1)}, p99.9 ${s.loopDelay.p999.toFixed(1)}, max ${s.loopDelay.max.toFixed(1)} ms`);
+  notes.push(
+    `event loop held up (1 ms timer, bench/loop-delay.js; mean of the rounds, worst max): gateway ${loop(gateSummary)}, baseline ${loop(baseSummary)}: ` +
+      'what each server itself adds to a request, the rest of its latency being queueing in the load generator',
+  );
   if (baseSummary.loadgenCpuPct > 90) notes.push(`the load generator used ${baseSummary.loadgenCpuPct.toFixed(0)}% of its core during baseline rounds: the baseline figure is a lower bound, the ratio an upper bound`);
 
   // Every tap the gateway answered is one stream entry: exact unless a request went unanswered
