@@ -190,28 +190,28 @@ export function markAllStopping(): void {
   for (const child of children) child.stopping = true;
 }
 
+// A /proc/stat cpu line's times after its name: busy is all but idle and iowait.
+function busyOf(times: string): number {
+  const fields = times.trim().split(/\s+/).map(Number);
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - (fields[3] ?? 0) - (fields[4] ?? 0)) / CLOCK_TICKS;
+}
+
 /** CPU seconds all cores of the host have spent busy (not idle or waiting on I/O). */
 export function hostBusySeconds(): number | null {
   try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
-    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-    return (total - (fields[3] ?? 0) - (fields[4] ?? 0)) / CLOCK_TICKS;
+    const all = /^cpu (.*)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return all === null ? null : busyOf(all[1] as string);
   } catch {
     return null;
   }
 }
 
-/** CPU seconds each core has spent busy (not idle or waiting on I/O), by core number; null off Linux. */
+/** The same for each core, by core number; null off Linux. */
 export function coreBusySeconds(): number[] | null {
   try {
     const cores: number[] = [];
-    for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
-      const match = /^cpu(\d+) (.*)$/.exec(line);
-      if (match === null) continue;
-      const fields = (match[2] ?? '').trim().split(/\s+/).map(Number);
-      const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-      cores[Number(match[1])] = (total - (fields[3] ?? 0) - (fields[4] ?? 0)) / CLOCK_TICKS;
-    }
+    for (const [, core, times] of readFileSync('/proc/stat', 'utf8').matchAll(/^cpu(\d+) (.*)$/gm)) cores[Number(core)] = busyOf(times as string);
     return cores.length === 0 ? null : cores;
   } catch {
     return null;
