@@ -44,8 +44,8 @@ describe('packed strings, as Redis unpacks them', () => {
     );
   });
 
-  it('packAsciiStrings refuses a long value that is not ASCII, where the buffer cuts it short', () => {
-    // Alone, with a str 32 header that takes all five bytes kept for it: only the spare room is left after it.
+  it('packAsciiStrings refuses a long value that is not ASCII, wherever its first such character is', () => {
+    // Alone, behind a str 32 header: the non-ASCII character first, last, or everywhere.
     for (const value of ['€'.repeat(70_000), `${'a'.repeat(69_999)}€`, `é${'a'.repeat(69_999)}`, '🛍'.repeat(40_000)]) {
       expect(packAsciiStrings([[value]], SEPARATOR)).toBeNull();
     }

@@ -3,7 +3,7 @@ import { dayBucket, hourBucket, minuteOf } from '../../domain/time-buckets.js';
 import { groupsOf } from '../groups.js';
 import type { ClassifiedClick, ClickOrigin, GroupType } from '../types.js';
 import type { RedisKeys } from './keys.js';
-import { packAsciiStrings, packStrings } from './msgpack.js';
+import { occurrences, packAsciiStrings, packStrings } from './msgpack.js';
 
 /**
  * How clicks travel to the write script and how a click lies in the stream.
@@ -171,11 +171,7 @@ export class ClickBatchPacker {
 
 function separatorsIn(sections: readonly (readonly string[])[]): number {
   let count = 0;
-  for (const section of sections) {
-    for (const value of section) {
-      for (let at = value.indexOf(STREAM_SEPARATOR); at !== -1; at = value.indexOf(STREAM_SEPARATOR, at + 1)) count++;
-    }
-  }
+  for (const section of sections) for (const value of section) count += occurrences(value, STREAM_SEPARATOR);
   return count;
 }
 

@@ -38,7 +38,8 @@ export function packAsciiStrings(sections: readonly (readonly string[])[], char:
   return { packed: Buffer.from(text, 'latin1'), charsInValues: occurrences(text, char) - charsInHeaders };
 }
 
-function occurrences(text: string, char: string): number {
+/** How many times `char` occurs in `text`. */
+export function occurrences(text: string, char: string): number {
   let count = 0;
   for (let at = text.indexOf(char); at !== -1; at = text.indexOf(char, at + 1)) count++;
   return count;
