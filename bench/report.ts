@@ -47,7 +47,25 @@ export interface Summary {
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const usPerRequest = (r: LoadRun) => (r.serverCpuPct === null || r.rps === 0 ? null : (r.serverCpuPct * 1e4) / r.rps);
+
+/** µs of CPU per event, from a % of one core and the events per second meanwhile. */
+export const cpuUsPer = (cpuPct: number | null, perSecond: number | null) =>
+  cpuPct === null || perSecond === null || perSecond === 0 ? null : (cpuPct * 1e4) / perSecond;
+const usPerRequest = (r: LoadRun) => cpuUsPer(r.serverCpuPct, r.rps);
+
+/** Each core's busy share, averaged over the rounds; null if a round has none. */
+function meanPerCore(rounds: (number[] | null)[]): number[] | null {
+  if (rounds.length === 0 || rounds.includes(null)) return null;
+  const known = rounds as number[][];
+  return (known[0] as number[]).map((_, core) => mean(known.map((busy) => busy[core] ?? 0)));
+}
+
+/** Percentiles averaged over the rounds, and the worst max; null if a round has none. */
+function meanLoopDelay(rounds: (LoopDelay | null)[]): LoopDelay | null {
+  if (rounds.length === 0 || rounds.includes(null)) return null;
+  const known = rounds as LoopDelay[];
+  return { p50: mean(known.map((l) => l.p50)), p99: mean(known.map((l) => l.p99)), p999: mean(known.map((l) => l.p999)), max: Math.max(...known.map((l) => l.max)) };
+}
 
 export function summarise(row: Row, baselineRps: number | null): Summary {
   const rps = row.runs.map((r) => r.rps);
@@ -58,16 +76,6 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
   const redisCpu = known(row.runs.map((r) => r.helperCpuPct));
   const serverWait = known(row.runs.map((r) => r.serverWaitPct));
   const serverUs = known(row.runs.map(usPerRequest));
-  const cores = row.runs.map((r) => r.coreBusyPct);
-  const coreBusyPct = cores.every((c): c is number[] => c !== null) && cores.length > 0 ? (cores[0] ?? []).map((_, core) => mean(cores.map((c) => c[core] ?? 0))) : null;
-  const loops = row.runs.map((r) => r.loopDelay ?? null);
-  const loopDelay =
-    loops.length === 0 || loops.includes(null)
-      ? null
-      : (() => {
-          const known = loops as LoopDelay[];
-          return { p50: mean(known.map((l) => l.p50)), p99: mean(known.map((l) => l.p99)), p999: mean(known.map((l) => l.p999)), max: Math.max(...known.map((l) => l.max)) };
-        })();
   const storedOf = (r: LoadRun) => (r.clicksStored === undefined ? null : (r.clicksStored / r.elapsedMs) * 1000);
   const stored = known(row.runs.map(storedOf));
   const sustainedRps = mean(row.runs.map((r) => Math.min(r.rps, storedOf(r) ?? r.rps)));
@@ -90,8 +98,8 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
     redisCpuPct: redisCpu.length === 0 ? null : mean(redisCpu),
     otherCpuPct: otherCpu.length === 0 ? null : mean(otherCpu),
     serverWaitPct: serverWait.length === 0 ? null : mean(serverWait),
-    coreBusyPct,
-    loopDelay,
+    coreBusyPct: meanPerCore(row.runs.map((r) => r.coreBusyPct)),
+    loopDelay: meanLoopDelay(row.runs.map((r) => r.loopDelay ?? null)),
     storedPerSec: stored.length === 0 ? null : mean(stored),
     sustainedRps,
     ratio: baselineRps === null ? null : sustainedRps / baselineRps,

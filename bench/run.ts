@@ -11,7 +11,7 @@ import { cpus, loadavg } from 'node:os';
 import type { Request } from 'autocannon';
 import { type LoadRun, runLoad } from './load.js';
 import { assertAlive, crashed, killAllSync, loopDelayModule, loopDelayOf, markAllStopping, type Pinning, peakRssMb, rssMb, setUpPinning, stopAll, stopChild } from './procs.js';
-import { type Check, checkLine, type Row, summarise, type Summary, table, writeJson } from './report.js';
+import { type Check, checkLine, cpuUsPer, type Row, summarise, type Summary, table, writeJson } from './report.js';
 import { TAP_MIX, tapsFor } from './taps.js';
 import {
   type Backlog,
@@ -99,10 +99,9 @@ const cpuRatio = (baseline: Summary, gateway: Summary) =>
 function paceNotes(baseline: Summary, gateway: Summary, pinning: Pinning, ownRedis: boolean): string[] {
   const notes: string[] = [];
   const us = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)} µs`);
-  const redisUs = gateway.redisCpuPct === null || gateway.storedPerSec === null || gateway.storedPerSec === 0 ? null : (gateway.redisCpuPct * 1e4) / gateway.storedPerSec;
   notes.push(
     `CPU per redirect: gateway ${us(gateway.serverCpuUsPerRequest)}, baseline ${us(baseline.serverCpuUsPerRequest)} (ratio ${cpuRatio(baseline, gateway)}); ` +
-      `Redis ${us(redisUs)} per click; the load generator ${us((gateway.loadgenCpuPct * 1e4) / gateway.rpsMean)} per request (gateway rounds)`,
+      `Redis ${us(cpuUsPer(gateway.redisCpuPct, gateway.storedPerSec))} per click; the load generator ${us(cpuUsPer(gateway.loadgenCpuPct, gateway.rpsMean))} per request (gateway rounds)`,
   );
   const busy = gateway.coreBusyPct;
   if (pinning.serverCore === null || pinning.loadgenCore === null || pinning.redisCore === null || busy === null) return notes;
