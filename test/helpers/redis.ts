@@ -40,7 +40,8 @@ export async function applyPendingCounts(redis: Redis, prefix: string): Promise<
   // A pipeline knows the scripts defined before it was made.
   const scripts = defineScripts(redis);
   const pipeline = redis.pipeline();
-  scripts.queueFold(pipeline, redisKeys(prefix).pendingCounts());
+  const keys = redisKeys(prefix);
+  scripts.queueFold(pipeline, { head: keys.pendingCounts(), legacyList: keys.legacyPendingCounts() });
   const [[error]] = (await pipeline.exec()) as [[Error | null, unknown]];
   if (error) throw error;
 }

@@ -7,7 +7,7 @@ import { createRedisStore } from '../../src/store/redis/store.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { describeStoreContract } from './store.contract.js';
 
-// Counts wait in a list until a click write brings it to its limit, or a read applies them: once
+// Counts wait in hashes until a click write brings the calls since the last fold to the limit, or a read applies them: once
 // with the default limit (reads apply them), once with each write applying its own.
 for (const [name, countsFoldAt] of [
   ['redis', undefined],
@@ -83,11 +83,13 @@ describe('redis store specifics', () => {
     const linkHour = keys.counters('m1', 'link', 'code-a', 'h2025030100');
     await store.writeClicks([clickOn('code-a', 1), clickOn('code-b', 1)]);
     await store.writeClicks([clickOn('code-a', 2)]);
-    expect(await server.redis.llen(keys.pendingCounts())).toBe(2);
+    // Per link (its counter keys and ids joined), its unique taps so far; and the calls that left them.
+    expect(Object.values(await server.redis.hgetall(`${keys.pendingCounts()}unique`)).sort()).toEqual(['1', '2']);
+    expect(await server.redis.get(`${keys.pendingCounts()}calls`)).toBe('2');
     expect(await server.redis.exists(linkHour, keys.linkClicks('code-a'), keys.counterGroups('m1', 'link'))).toBe(0);
 
     await store.writeClicks([clickOn('code-a', 3)]);
-    expect(await server.redis.exists(keys.pendingCounts())).toBe(0);
+    expect(await server.redis.keys(`${keys.pendingCounts()}*`)).toEqual([]);
     expect(await server.redis.hgetall(linkHour)).toEqual({ clicks: '3', uniqueClicks: '3' });
     expect(await server.redis.hgetall(keys.counters('m1', 'merchant', 'm1', 'd20250301'))).toEqual({ clicks: '4', uniqueClicks: '4' });
     expect(await server.redis.mget(keys.linkClicks('code-a'), keys.linkClicks('code-b'))).toEqual(['3', '1']);
@@ -100,12 +102,27 @@ describe('redis store specifics', () => {
     const batch = [clickOn('code-a', 1), clickOn('code-a', 2)];
     await store.writeClicks(batch);
     await store.writeClicks(batch);
-    expect(await server.redis.llen(keys.pendingCounts())).toBe(1);
+    expect(Object.values(await server.redis.hgetall(`${keys.pendingCounts()}unique`))).toEqual(['2']);
+    expect(await server.redis.get(`${keys.pendingCounts()}calls`)).toBe('1');
     expect(await store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 2]]));
-    expect(await server.redis.exists(keys.pendingCounts())).toBe(0);
+    expect(await server.redis.keys(`${keys.pendingCounts()}*`)).toEqual([]);
     await store.writeClicks([clickOn('code-a', 3)]);
     const counters = await store.readCounters('m1', 'link', ['h2025030100']);
     expect(counters.get('code-a')?.get('h2025030100')).toEqual({ clicks: 3, uniqueClicks: 3 });
+  });
+
+  it('applies the counts that earlier versions left pending in a list, with those pending now', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix });
+    const keys = redisKeys(server.prefix);
+    // An entry as click script V9 pushed it: per link, COUNT_FIELDS joined, then clicks, unique, bot and suspect clicks.
+    const where = [keys.countersOf('m1'), 'h2025030100', 'd20250301', keys.counterGroupsOf('m1'), keys.linkClicks('code-a'), 'm1', '', 'note-1', 'code-a'].join('\x1f');
+    await server.redis.eval("return redis.call('RPUSH', KEYS[1], cmsgpack.pack({ ARGV[1], 2, 1, 1, 0 }))", 1, keys.legacyPendingCounts(), where);
+    await store.writeClicks([clickOn('code-a', 1)]);
+
+    expect(await store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 3]]));
+    expect(await server.redis.exists(keys.legacyPendingCounts())).toBe(0);
+    const counters = await store.readCounters('m1', 'link', ['h2025030100']);
+    expect(counters.get('code-a')?.get('h2025030100')).toEqual({ clicks: 3, uniqueClicks: 2, botClicks: 1 });
   });
 
   it('applies pending counts for more groups than one Redis command can take at once', async () => {
@@ -172,7 +189,7 @@ describe('redis store specifics', () => {
       [keys.visit('code-a', 'visitor-1')]: 'string',
     };
     await readLayout();
-    expect(layout).toEqual({ ...beforeCounted, [keys.pendingCounts()]: 'list' });
+    expect(layout).toEqual({ ...beforeCounted, [`${keys.pendingCounts()}unique`]: 'hash', [`${keys.pendingCounts()}calls`]: 'string' });
 
     await store.clickCounts(['code-a']);
     await readLayout();

@@ -38,8 +38,10 @@ export function redisKeys(prefix = 'hl:') {
     spend: (merchantId: string, campaignId: string) => `${prefix}spend:${merchantId}:${campaignId}`,
     spendCampaigns: (merchantId: string) => `${prefix}spendcampaigns:${merchantId}`,
     rateWindow: (subject: string, window: number) => `${prefix}rate:${subject}:${window}`,
-    /** Counts of written clicks not yet added to their counters (scripts.ts, FOLD_PENDING). */
-    pendingCounts: () => `${prefix}pendingcounts`,
+    /** What the hashes of counts not yet added to their counters start with: a hash per click kind, and 'calls' (scripts.ts, FOLD_PENDING). */
+    pendingCounts: () => `${prefix}pendingcounts:`,
+    /** Where such counts waited before (a list, up to click script V9); applied by the next fold. */
+    legacyPendingCounts: () => `${prefix}pendingcounts`,
     /** What a merchant's counter-group sets start with: the click script appends the type (scripts.ts). */
     counterGroupsOf,
     /** The group ids of a type that have counters: what a stats query enumerates. */

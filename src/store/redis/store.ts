@@ -26,10 +26,11 @@ const DEFAULT_CLICK_TTL_SECONDS = 8 * 24 * 3600;
 const CLICKS_PER_SCRIPT = 200;
 const COUNTER_HASHES_PER_SCRIPT = 2000;
 // At 25,000 clicks/s that is a fold about every second, applying 25,600 clicks' counts at one
-// increment per link and counter rather than one per call. A fold's length grows with the links it
-// touches more than with the clicks: over 1,000 links it holds Redis about 35 ms on a 2-core test
-// machine (a fold of 32 calls' counts: about 18), where a 200-click call takes about 4. With 1,000
-// links tapped evenly, folding four times less often than that took 11% off Redis's instructions per click.
+// increment per link and counter rather than one per call. A fold's length grows with the links
+// whose counts wait, not with the calls that left them: over 1,000 links it holds Redis about 26 ms
+// on a 2-core test machine where a 200-click call takes about 4 (when calls pushed their counts to
+// a list, 80–100 ms). Folding less often would save a little more per click, but lets more links'
+// counts wait, and a fold over a long tail of links would hold Redis that much longer.
 const DEFAULT_COUNTS_FOLD_AT = 128;
 
 // What ioredis says when Redis is down, restarting or unreachable, rather than when a command is wrong.
@@ -61,14 +62,14 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
   const clickWrite: ClickWriteOptions = {
     policy: options.clickPolicy ?? DEFAULT_CLICK_POLICY,
     ttlSeconds: options.clickTtlSeconds ?? DEFAULT_CLICK_TTL_SECONDS,
-    pendingKey: keys.pendingCounts(),
+    pending: { head: keys.pendingCounts(), legacyList: keys.legacyPendingCounts() },
     foldAt: options.countsFoldAt ?? DEFAULT_COUNTS_FOLD_AT,
   };
   const scripts = defineScripts(redis);
   /** A pipeline whose reads see the counts of every click written before it. */
   const countedPipeline = () => {
     const pipeline = redis.pipeline();
-    scripts.queueFold(pipeline, clickWrite.pendingKey);
+    scripts.queueFold(pipeline, clickWrite.pending);
     return pipeline;
   };
 
