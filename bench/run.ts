@@ -347,6 +347,13 @@ async function main(): Promise<number> {
     `event loop held up (1 ms timer, bench/loop-delay.js; mean of the rounds, worst max): gateway ${loop(gateSummary)}, baseline ${loop(baseSummary)}: ` +
       'what each server itself adds to a request, the rest of its latency being queueing in the load generator',
   );
+  // Each connection sends its next request once answered: at saturation the mean latency follows from the throughput.
+  const meanLatencyMs = (rps: number) => (1000 * settings.connections) / rps;
+  notes.push(
+    `latency at ${settings.connections} connections, each waiting for its answer, is mostly queueing: the mean is connections / throughput (Little's law), ` +
+      `gateway ${meanLatencyMs(gateSummary.rpsMean).toFixed(1)} ms, baseline ${meanLatencyMs(baseSummary.rpsMean).toFixed(1)} ms; ` +
+      `a p99 of 5 ms needs a mean below 5 ms, that is more than ${fmt(Math.ceil(1000 * settings.connections / 5))} redirects/s`,
+  );
   if (baseSummary.loadgenCpuPct > 90) notes.push(`the load generator used ${baseSummary.loadgenCpuPct.toFixed(0)}% of its core during baseline rounds: the baseline figure is a lower bound, the ratio an upper bound`);
 
   // Every tap the gateway answered is one stream entry: exact unless a request went unanswered
