@@ -17,7 +17,8 @@ import { occurrences, packAsciiStrings, packStrings } from './msgpack.js';
  * The fields are the script's `kind`, then those below. They are sent to the script in parts, so
  * that what many clicks share is sent once per batch:
  * - per merchant and hour: where its clicks go and count;
- * - per link: its origin fields, its click total and the head of its clicks' markers;
+ * - per link: its origin fields joined, which head its clicks' markers and stream entries, and where
+ *   it counts;
  * - per user agent: the raw header and what was derived from it (a campaign's visitors share a
  *   handful, and the header is most of a click's bytes);
  * - per click: its own keys and fields, naming its link and user agent by their place in the batch.
@@ -46,8 +47,8 @@ export const GROUP_TYPES: readonly GroupType[] = groupsOf({ merchantId: '', link
  *   per click:    CLICK_ARGS ('tap': TAP_FIELDS joined by STREAM_SEPARATOR)
  * A merchant here is a merchant within one hour, as is a link: its counters' buckets come with it.
  */
-export const MERCHANT_ARGS = ['merchantId', 'stream'] as const;
-export const LINK_ARGS = ['merchant', 'linkCode', 'noteId', 'campaignId', 'markerHead', 'counts'] as const;
+export const MERCHANT_ARGS = ['stream'] as const;
+export const LINK_ARGS = ['merchant', 'markerHead', 'counts'] as const;
 /**
  * Where a link's clicks count, as one string: the script leaves it pending with the link's counts
  * and whichever call applies them reads it (scripts.ts, FOLD_PENDING). The merchant's part (its
@@ -67,7 +68,8 @@ export const STREAM_SEPARATOR = '\x1f';
 /**
  * A click marker holds the click's origin: its merchant, link, note and campaign ids ('' for none)
  * and its `at`, joined by STREAM_SEPARATOR. `at` comes last: the script appends it to the rest
- * (markerHead), which a batch carries once per link.
+ * (markerHead), which a batch carries once per link. The same head follows the kind in the link's
+ * stream entries: LINK_FIELDS come in STREAM_FIELDS in the same order.
  *
  * Every string a script makes, Redis's Lua interns: it copies it and hashes every byte (Redis 7
  * hashes all of them, redis/redis#9449), so a script's cost grows with the bytes of the strings it
@@ -244,7 +246,7 @@ function clickBatch(
       if (known === undefined) {
         merchant = merchants.size;
         merchants.set(merchantKey, merchant);
-        merchantArgs.push(plain(merchantId), plain(keys.clickStream(merchantId)));
+        merchantArgs.push(plain(keys.clickStream(merchantId)));
         merchantCounts.push([keys.countersOf(merchantId), hourBucket(at), dayBucket(at), keys.counterGroupsOf(merchantId)].map(plain).join(STREAM_SEPARATOR));
       } else {
         merchant = known;
@@ -256,7 +258,7 @@ function clickBatch(
     if (newLink) {
       const parts = partsOf(click);
       const counts = `${merchantCounts[merchant]}${STREAM_SEPARATOR}${parts.countsTail}`;
-      linkArgs.push(String(merchant), plain(linkCode), plain(click.noteId), plain(click.campaignId ?? ''), parts.markerHead, counts);
+      linkArgs.push(String(merchant), parts.markerHead, counts);
     }
     const [agent, newAgent] = agents.place(click.userAgent, click, sameAgent);
     if (newAgent) {

@@ -6,7 +6,6 @@ import {
   COUNT_FIELDS,
   GROUP_TYPES,
   LINK_ARGS,
-  LINK_FIELDS,
   MERCHANT_ARGS,
   STREAM_FIELD_NAME,
   STREAM_SEPARATOR,
@@ -19,7 +18,7 @@ import {
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
 const SAVE_LINK = 'hanglinkSaveLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV10';
+const WRITE_CLICKS = 'hanglinkWriteClicksV11';
 const FOLD_COUNTS = 'hanglinkFoldCountsV2';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const READ_COUNTERS = 'hanglinkReadCountersV1';
@@ -79,16 +78,13 @@ const merchantArg = (name: (typeof MERCHANT_ARGS)[number]) => argOf(MERCHANT_ARG
 const linkArg = (name: (typeof LINK_ARGS)[number]) => argOf(LINK_ARGS, 'l', name);
 const clickArg = (name: (typeof CLICK_ARGS)[number]) => argOf(CLICK_ARGS, 'c', name);
 const agentArg = (name: (typeof AGENT_ARGS)[number]) => argOf(AGENT_ARGS, 'a', name);
-/** A link's own field, wherever the batch carries it (the merchant's id comes with the merchant). */
-const linkField = (name: string) =>
-  (LINK_ARGS as readonly string[]).includes(name) ? argOf(LINK_ARGS, 'l', name) : argOf(MERCHANT_ARGS, 'm', name);
 const lua = (text: string) => `'${text}'`;
 const luaByte = (char: string) => `\\${char.charCodeAt(0)}`;
 const countField = (name: (typeof COUNT_FIELDS)[number]) => `fields[${COUNT_FIELDS.indexOf(name) + 1}]`;
 
-// The entry's one value, in STREAM_FIELDS' order (the agent's and the tap's fields come joined):
-// Lua joins a chain of '..' in one step.
-const streamValue = ['kind', ...LINK_FIELDS.map(linkField), agentArg('fields'), clickArg('tap')].join(` .. '${luaByte(STREAM_SEPARATOR)}' .. `);
+// The entry's one value, in STREAM_FIELDS' order: the link's fields come joined, as the head of its
+// markers (ending in a separator), and so do the agent's and the tap's. Lua joins a chain of '..' in one step.
+const streamValue = `kind .. '${luaByte(STREAM_SEPARATOR)}' .. ${linkArg('markerHead')} .. ${agentArg('fields')} .. '${luaByte(STREAM_SEPARATOR)}' .. ${clickArg('tap')}`;
 const counterNames = [...new Set(Object.values(COUNTERS_BY_KIND).flat())];
 const kinds = Object.keys(COUNTERS_BY_KIND) as ClickKind[];
 // Per kind, the places in counterNames of the counters COUNTERS_BY_KIND counts it in.
