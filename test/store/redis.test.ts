@@ -69,10 +69,18 @@ describe('redis store specifics', () => {
     expect(ttl).toBeLessThanOrEqual(600);
   });
 
-  it('rejects a click batch when a write inside it fails', async () => {
+  it('rejects a click batch whose stream something else overwrote, writing none of it, and writes it whole once the stream is back', async () => {
     const store = createRedisStore(server.redis, { prefix: server.prefix });
-    await server.redis.set(redisKeys(server.prefix).clickStream('m1'), 'not a stream');
-    await expect(store.writeClicks([click])).rejects.toThrow(/WRONGTYPE/);
+    const keys = redisKeys(server.prefix);
+    await server.redis.set(keys.clickStream('m1'), 'not a stream');
+    const batch = [click, { ...click, clickId: 'c2' }];
+    await expect(store.writeClicks(batch)).rejects.toThrow(/WRONGTYPE/);
+    await expect(store.writeClicks(batch)).rejects.toThrow(/WRONGTYPE/);
+    expect(await server.redis.exists(keys.click('c1'), keys.click('c2'), keys.visit('code-a', 'visitor-1'))).toBe(0);
+
+    await server.redis.del(keys.clickStream('m1'));
+    await store.writeClicks(batch);
+    expect((await server.redis.xrange(keys.clickStream('m1'), '-', '+')).map(([, fields]) => clickFromFields(fields).clickId)).toEqual(['c1', 'c2']);
   });
 
   const clickOn = (linkCode: string, i: number): StoredClick => ({ ...click, clickId: `c-${linkCode}-${i}`, linkCode, visitorId: `visitor-${i}` });

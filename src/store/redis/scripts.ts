@@ -18,7 +18,7 @@ import {
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
 const SAVE_LINK = 'hanglinkSaveLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV11';
+const WRITE_CLICKS = 'hanglinkWriteClicksV12';
 const FOLD_COUNTS = 'hanglinkFoldCountsV2';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const READ_COUNTERS = 'hanglinkReadCountersV1';
@@ -221,6 +221,13 @@ local merchantsAt = 3
 local linksAt = merchantsAt + tonumber(A[1]) * ${MERCHANT_ARGS.length}
 local agentsAt = linksAt + tonumber(A[2]) * ${LINK_ARGS.length}
 local clicksAt = agentsAt + tonumber(A[3]) * ${AGENT_ARGS.length}
+-- A click stream something else overwrote fails the call before it writes anything: halfway through,
+-- each retry would claim one more click's marker and lose its entry.
+for m = merchantsAt, linksAt - 1, ${MERCHANT_ARGS.length} do
+  local stream = ${merchantArg('stream')}
+  local held = redis.call('TYPE', stream).ok
+  if held ~= 'stream' and held ~= 'none' then return redis.error_reply('WRONGTYPE click stream ' .. stream .. ' holds a ' .. held) end
+end
 -- The visitors' states on their links, read in one MGET (a call holds CLICKS_PER_SCRIPT clicks, store.ts,
 -- well within what unpack takes): a key of another type reads as no state, where a GET failed the
 -- whole call on it.
