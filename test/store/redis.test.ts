@@ -231,6 +231,20 @@ describe('redis store specifics', () => {
     expect(ttl).toBeLessThanOrEqual(repeatWindowMs + 60_000);
   });
 
+  it('leaves the expiry a visit had when a repeat within its window is written, and sets it anew for a tap that begins a window', async () => {
+    const repeatWindowMs = 5 * 60_000;
+    const store = createRedisStore(server.redis, { prefix: server.prefix, clickPolicy: { repeatWindowMs, floodLimitPerMinute: 20 } });
+    const visit = redisKeys(server.prefix).visit('code-a', 'visitor-1');
+    await store.writeClicks([click]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await store.writeClicks([{ ...click, clickId: 'c2', at: click.at + 1000 }]);
+    expect(await server.redis.get(visit)).toBe(`${click.at} ${minuteOf(click.at)} 2`);
+    expect(await server.redis.pttl(visit)).toBeLessThanOrEqual(repeatWindowMs + 60_000 - 100);
+
+    await store.writeClicks([{ ...click, clickId: 'c3', at: click.at + repeatWindowMs }]);
+    expect(await server.redis.pttl(visit)).toBeGreaterThan(repeatWindowMs + 60_000 - 100);
+  });
+
   // Another tool may have written there: a value this store cannot read, or a key of another type.
   const unreadableStates: [string, (redis: TestRedis['redis'], key: string) => Promise<unknown>][] = [
     ['holds something it cannot read', (redis, key) => redis.set(key, 'not a visit')],
