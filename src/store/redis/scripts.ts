@@ -94,12 +94,11 @@ const zeros = `{ ${counterNames.map(() => '0').join(', ')} }`;
 // Counting clicks where they land cost nearly half the click script: a link that many visitors tap
 // had its hashes incremented in every call. So a call adds each link's tally to the pending counts,
 // one hash per click kind (a link's taps in one call are nearly always of one kind: one increment),
-// keyed by the link's COUNT_FIELDS joined; they are applied together,
-// in the step that takes them out: by the click call that brings the calls since the last fold to
-// the limit, and before every read of counts (FOLD_COUNTS). Redis runs nothing else while a script
-// runs, and no write of the fold can fail it halfway (add, below), so whichever process folds, no
-// count is lost or applied twice, and reads see every written click. The link's click total is its
-// 'clicks' count.
+// keyed by the link's COUNT_FIELDS joined. They are applied together, in the step that takes them
+// out: by the click call that brings the calls since the last fold to the limit, and before every
+// read of counts (FOLD_COUNTS). Redis runs nothing else while a script runs, and no write of the
+// fold can fail it halfway (add, below), so whichever process folds, no count is lost or applied
+// twice, and reads see every written click. The link's click total is its 'clicks' count.
 // Until script V9 a call pushed its tallies to a list, one MessagePack entry per call, and a fold
 // unpacked every entry: with 1,000 links tapped evenly, pushing and folding took a fifth of Redis's
 // instructions per click, where increments and folds of hashes take a seventh, and the fold took three
