@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Request } from 'autocannon';
 import { type LoadRun, runLoad } from './load.js';
-import { assertAlive, crashed, killAllSync, loopDelayModule, loopDelayOf, markAllStopping, type Pinning, peakRssMb, rssMb, setUpPinning, stopAll, stopChild } from './procs.js';
+import { assertAlive, crashed, type Heap, heapModule, heapOf, killAllSync, loopDelayModule, loopDelayOf, markAllStopping, type Pinning, peakRssMb, rssMb, setUpPinning, stopAll, stopChild } from './procs.js';
 import { type Check, checkLine, cpuUsPer, type Row, summarise, type Summary, table, writeJson } from './report.js';
 import { TAP_MIX, tapsFor } from './taps.js';
 import {
@@ -265,9 +265,9 @@ async function main(): Promise<number> {
   const gatewayExit = await stopChild(gateway.child, 25_000);
 
   // Memory flat under load: a fresh gateway, RSS after the early count and after the whole soak.
-  let soak: { redirects: number; early: number; rssEarlyMb: number | null; rssEndMb: number | null; flushed: { rssEarlyMb: number | null; rssEndMb: number | null; bufferedEarly: number; bufferedEnd: number }; peakRssMb: number | null; ratio: number | null; runs: LoadRun[]; exitCode: number | null; backlog: Backlog } | null = null;
+  let soak: { redirects: number; early: number; rssEarlyMb: number | null; rssEndMb: number | null; flushed: { rssEarlyMb: number | null; rssEndMb: number | null; bufferedEarly: number; bufferedEnd: number; heapEarly: Heap | null; heapEnd: Heap | null }; peakRssMb: number | null; ratio: number | null; runs: LoadRun[]; exitCode: number | null; backlog: Backlog } | null = null;
   if (settings.soak > 0) {
-    const soaked = await startGateway(redisUrl, serverCpu);
+    const soaked = await startGateway(redisUrl, serverCpu, ['--import', heapModule]);
     const soakStart = performance.now();
     const phase = async (name: string, amount: number) => {
       const run = await runLoad({ url: soaked.url, requests: [], requestsFor, connections: settings.connections, durationSec: 24 * 3600, stopAfter: amount, serverPid: soaked.child.pid, helperPids });
@@ -279,11 +279,13 @@ async function main(): Promise<number> {
       // The same reading with no clicks waiting: tells a backlog that happened to be there from growth.
       await waitForFlush(soaked.url, 60_000);
       const rssFlushed = rssMb(soaked.child.pid);
+      const heap = await heapOf(soaked.child);
+      const heapNote = heap === null ? '' : `: heap ${heap.heapUsed.toFixed(0)} MB used of ${heap.heapTotal.toFixed(0)}, outside it ${heap.external.toFixed(0)} MB (array buffers ${heap.arrayBuffers.toFixed(0)})`;
       console.log(
         `${name}: ${fmt(run.completed)} redirects at ${run.rps.toFixed(0)} req/s, RSS ${rss?.toFixed(0) ?? '-'} MB with ${fmt(buffered)} clicks in memory ` +
-          `(${fmt(spooled)} spooled), ${rssFlushed?.toFixed(0) ?? '-'} MB once flushed (${((performance.now() - soakStart) / 1000).toFixed(0)} s into the soak)`,
+          `(${fmt(spooled)} spooled), ${rssFlushed?.toFixed(0) ?? '-'} MB once flushed${heapNote} (${((performance.now() - soakStart) / 1000).toFixed(0)} s into the soak)`,
       );
-      return { run, rss, rssFlushed, buffered };
+      return { run, rss, rssFlushed, buffered, heap };
     };
     const early = await phase('soak to early', settings.soakEarly);
     const rest = await phase('soak to end', settings.soak - early.run.completed);
@@ -295,7 +297,7 @@ async function main(): Promise<number> {
       redirects,
       early: early.run.completed,
       rssEarlyMb: early.rss,
-      flushed: { rssEarlyMb: early.rssFlushed, rssEndMb: rest.rssFlushed, bufferedEarly: early.buffered, bufferedEnd: rest.buffered },
+      flushed: { rssEarlyMb: early.rssFlushed, rssEndMb: rest.rssFlushed, bufferedEarly: early.buffered, bufferedEnd: rest.buffered, heapEarly: early.heap, heapEnd: rest.heap },
       rssEndMb: rest.rss,
       peakRssMb: soakPeak,
       ratio: early.rss === null || rest.rss === null ? null : rest.rss / early.rss,
