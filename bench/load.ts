@@ -7,7 +7,7 @@
 // per-connection request limit, set through setupClient), and the run ends when all have drained.
 // `unanswered` (requests sent minus answers) shows whether that worked: 0 means the counts are exact.
 import autocannon, { type Request } from 'autocannon';
-import { coreBusySeconds, cpuSeconds, hostBusySeconds, type LoopDelay, runQueueWaitSeconds } from './procs.js';
+import { busySeconds, cpuSeconds, type LoopDelay, runQueueWaitSeconds } from './procs.js';
 
 export interface LoadSpec {
   url: string;
@@ -70,8 +70,7 @@ function cpuSample(spec: LoadSpec) {
     server: cpuSeconds(spec.serverPid),
     serverWait: runQueueWaitSeconds(spec.serverPid),
     helpers,
-    host: hostBusySeconds(),
-    cores: coreBusySeconds(),
+    busy: busySeconds(),
   };
 }
 
@@ -121,7 +120,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadRun> {
         const pct = (a: number | null, b: number | null) => (a === null || b === null ? null : ((b - a) * 1e5) / elapsedMs);
         const loadgen = pct(first.self, end.self) ?? 0;
         const server = pct(first.server, end.server);
-        const host = pct(first.host, end.host);
+        const host = pct(first.busy?.host ?? null, end.busy?.host ?? null);
         const helpers = pct(first.helpers, end.helpers);
         const statusCounts: Record<string, number> = {};
         for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCounts[code] = count;
@@ -139,7 +138,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadRun> {
           helperCpuPct: (spec.helperPids ?? []).length === 0 ? null : helpers,
           serverWaitPct: pct(first.serverWait, end.serverWait),
           otherCpuPct: host === null || server === null || helpers === null ? null : Math.max(0, host - loadgen - server - helpers),
-          coreBusyPct: first.cores === null || end.cores === null ? null : end.cores.map((busy, core) => pct(first.cores?.[core] ?? null, busy) ?? 0),
+          coreBusyPct: first.busy === null || end.busy === null ? null : end.busy.cores.map((busy, core) => pct(first.busy?.cores[core] ?? null, busy) ?? 0),
         });
       },
     );

@@ -103,6 +103,7 @@ export const heapModule = new URL('heap.js', import.meta.url).pathname;
 function reportOf<T>(child: Child, tag: string): Promise<T | null> {
   const stdout = child.proc.stdout;
   if (stdout === null || child.exit !== null) return Promise.resolve(null);
+  const pattern = new RegExp(`^${tag} (.*)\n`, 'm');
   return new Promise((resolve) => {
     let text = '';
     const done = (figures: T | null) => {
@@ -112,7 +113,7 @@ function reportOf<T>(child: Child, tag: string): Promise<T | null> {
     };
     const read = (chunk: Buffer) => {
       text += chunk.toString();
-      const line = new RegExp(`^${tag} (.*)\n`, 'm').exec(text);
+      const line = pattern.exec(text);
       if (line !== null) done(JSON.parse(line[1] as string) as T);
     };
     const timer = setTimeout(() => done(null), 1000);
@@ -214,22 +215,17 @@ function busyOf(times: string): number {
   return (total - (fields[3] ?? 0) - (fields[4] ?? 0)) / CLOCK_TICKS;
 }
 
-/** CPU seconds all cores of the host have spent busy (not idle or waiting on I/O). */
-export function hostBusySeconds(): number | null {
+/**
+ * CPU seconds the host has spent busy (not idle or waiting on I/O), all cores together and each by
+ * core number, from one reading; null off Linux.
+ */
+export function busySeconds(): { host: number; cores: number[] } | null {
   try {
-    const all = /^cpu (.*)$/m.exec(readFileSync('/proc/stat', 'utf8'));
-    return all === null ? null : busyOf(all[1] as string);
-  } catch {
-    return null;
-  }
-}
-
-/** The same for each core, by core number; null off Linux. */
-export function coreBusySeconds(): number[] | null {
-  try {
+    const stat = readFileSync('/proc/stat', 'utf8');
+    const all = /^cpu (.*)$/m.exec(stat);
     const cores: number[] = [];
-    for (const [, core, times] of readFileSync('/proc/stat', 'utf8').matchAll(/^cpu(\d+) (.*)$/gm)) cores[Number(core)] = busyOf(times as string);
-    return cores.length === 0 ? null : cores;
+    for (const [, core, times] of stat.matchAll(/^cpu(\d+) (.*)$/gm)) cores[Number(core)] = busyOf(times as string);
+    return all === null || cores.length === 0 ? null : { host: busyOf(all[1] as string), cores };
   } catch {
     return null;
   }
