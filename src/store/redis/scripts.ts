@@ -133,7 +133,6 @@ local function foldPending()
       for _, i in ipairs(counters) do sum[i] = sum[i] + taps end
     end
   end
-  redis.call('DEL', pendingCalls, unpack(pendingKeys))
   for _, entry in ipairs(redis.call('LRANGE', legacyPendingKey, 0, -1)) do
     local counted = cmsgpack.unpack(entry)
     for e = 1, #counted, ${counterNames.length + 1} do
@@ -141,7 +140,7 @@ local function foldPending()
       for i = 1, ${counterNames.length} do sum[i] = sum[i] + counted[e + i] end
     end
   end
-  redis.call('DEL', legacyPendingKey)
+  redis.call('DEL', pendingCalls, legacyPendingKey, unpack(pendingKeys))
   -- Per merchant and hour (the head of COUNT_FIELDS), group type and id: the links' sums added up.
   local heads, merchants = {}, {}
   for _, where in ipairs(order) do
