@@ -44,13 +44,13 @@ function redirect(location: string): Response {
 export function redirectRoutes(deps: RedirectDeps): Hono {
   const routes = new Hono();
 
-  const answer = (request: Request, env: unknown, code: string, resolved: ResolvedLink | null): Response => {
+  const answer = (request: Request, env: unknown, resolved: ResolvedLink | null): Response => {
     const nowMs = deps.now();
     const resolution = resolveLink(resolved, nowMs);
     if (resolution.outcome === 'not-found') return notFound(request);
     if (resolution.outcome === 'gone') return refusal(request, 410, `link-${resolution.reason}`, 'Link gone', GONE_DETAIL[resolution.reason]);
     const tap: Tap = { method: request.method, header: (name) => request.headers.get(name) ?? undefined, ip: deps.clientIp(request, env) };
-    const answered = answerTap(deps, code, resolution.resolved, tap, nowMs);
+    const answered = answerTap(deps, resolution.resolved, tap, nowMs);
     return answered.kind === 'redirect' ? redirect(answered.location) : appInterstitialPage(answered.appUrl, answered.fallbackUrl);
   };
 
@@ -58,8 +58,8 @@ export function redirectRoutes(deps: RedirectDeps): Hono {
     const code = c.req.param('code');
     if (!CODE_PATTERN.test(code)) return notFound(c.req.raw);
     const cached = deps.cache.peek(code);
-    if (cached !== undefined) return answer(c.req.raw, c.env, code, cached);
-    return deps.cache.get(code).then((resolved) => answer(c.req.raw, c.env, code, resolved));
+    if (cached !== undefined) return answer(c.req.raw, c.env, cached);
+    return deps.cache.get(code).then((resolved) => answer(c.req.raw, c.env, resolved));
   });
 
   return routes;
@@ -77,7 +77,7 @@ export function plainTap(deps: RedirectDeps): (code: string, tap: Tap) => string
     if (resolved == null || resolved.routesByDevice) return null;
     const nowMs = deps.now();
     if (resolveLink(resolved, nowMs).outcome !== 'redirect') return null;
-    const answered = answerTap(deps, code, resolved, tap, nowMs);
+    const answered = answerTap(deps, resolved, tap, nowMs);
     return answered.kind === 'redirect' ? answered.location : null;
   };
 }
