@@ -36,7 +36,7 @@ export function answerTap(deps: TapDeps, resolved: ResolvedLink, tap: Tap, nowMs
   // The link's own code rather than the tapped path's, though they are equal: Hono's router reads a
   // path part as an object key, which makes V8 turn the string into a thin one, and anything joined
   // with a thin string comes out two-byte. The click batches built from it were twice their bytes,
-  // and packing them took an eighth of the gateway's CPU (now a twelfth).
+  // and packing them took 12.6% of the gateway's busy time in a profile under load (6.9% since).
   const code = link.code;
   const userAgent = tap.header('user-agent');
   const fields: AttributionFields = { clickId: deps.newClickId(), linkCode: code, noteId: link.noteId, timestamp: Math.floor(nowMs / 1000) };
