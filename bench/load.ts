@@ -7,7 +7,7 @@
 // per-connection request limit, set through setupClient), and the run ends when all have drained.
 // `unanswered` (requests sent minus answers) shows whether that worked: 0 means the counts are exact.
 import autocannon, { type Request } from 'autocannon';
-import { busySeconds, cpuSeconds, type LoopDelay, runQueueWaitSeconds } from './procs.js';
+import { busySeconds, cpuSeconds, runQueueWaitSeconds } from './procs.js';
 
 export interface LoadSpec {
   url: string;
@@ -47,8 +47,6 @@ export interface LoadRun {
   serverWaitPct: number | null;
   /** How busy each core was while the load ran, in %, by core number: which one set the pace. */
   coreBusyPct: number[] | null;
-  /** The server's event-loop delay meanwhile, where it reports one (bench/loop-delay.js). */
-  loopDelay?: LoopDelay | null;
 }
 
 /** The part of autocannon's per-connection client the drain touches. */

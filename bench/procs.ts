@@ -74,60 +74,6 @@ export function startChild(name: string, command: string, args: string[], env: N
   return child;
 }
 
-/** What bench/loop-delay.js reports, in ms: how long the server's event loop was held up. */
-export interface LoopDelay {
-  p50: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
-
-/** Preload (node --import) that makes a server report its event-loop delay on SIGUSR2. */
-export const loopDelayModule = new URL('loop-delay.js', import.meta.url).pathname;
-
-/** What a child started with heapModule says its memory is made of, in MB. */
-export interface Heap {
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  arrayBuffers: number;
-}
-
-/** Preload (node --import) that makes a server report its heap on SIGUSR2. */
-export const heapModule = new URL('heap.js', import.meta.url).pathname;
-
-/**
- * The line `tag {...}` a child's preload prints on SIGUSR2, parsed; null if none comes within a
- * second. Only for a child started with such a preload: SIGUSR2 stops any other.
- */
-function reportOf<T>(child: Child, tag: string): Promise<T | null> {
-  const stdout = child.proc.stdout;
-  if (stdout === null || child.exit !== null) return Promise.resolve(null);
-  const pattern = new RegExp(`^${tag} (.*)\n`, 'm');
-  return new Promise((resolve) => {
-    let text = '';
-    const done = (figures: T | null) => {
-      clearTimeout(timer);
-      stdout.off('data', read);
-      resolve(figures);
-    };
-    const read = (chunk: Buffer) => {
-      text += chunk.toString();
-      const line = pattern.exec(text);
-      if (line !== null) done(JSON.parse(line[1] as string) as T);
-    };
-    const timer = setTimeout(() => done(null), 1000);
-    stdout.on('data', read);
-    child.proc.kill('SIGUSR2');
-  });
-}
-
-/** A server's event-loop delay since the last call, and starts it again (loopDelayModule). */
-export const loopDelayOf = (child: Child) => reportOf<LoopDelay>(child, 'loop-delay');
-
-/** A server's heap now (heapModule). */
-export const heapOf = (child: Child) => reportOf<Heap>(child, 'heap');
-
 /** Polls `probe` every 100 ms until it is true, the child dies, or `timeoutMs` passes. */
 export async function waitUntil(child: Child, what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,7 +1,6 @@
 // Turns runs into one table, the pass/fail checks and the JSON file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { concatSorted, errorCount, type LoadRun, percentile } from './load.js';
-import type { LoopDelay } from './procs.js';
 
 export interface Row {
   target: string;
@@ -35,15 +34,13 @@ export interface Summary {
   serverWaitPct: number | null;
   /** How busy each core was, in %, by core number, mean of the rounds. */
   coreBusyPct: number[] | null;
-  /** The server's event-loop delay: percentiles the mean of the rounds, max the worst; null where not reported. */
-  loopDelay: LoopDelay | null;
   /** Clicks a gateway wrote to Redis per second while loaded, mean of the rounds; null for others. */
   storedPerSec: number | null;
   /** Per round the lower of req/s and clicks into Redis/s (what could last), mean of the rounds. */
   sustainedRps: number;
   /** sustainedRps over the baseline's req/s. */
   ratio: number | null;
-  perRound: { rps: number; storedPerSec: number | null; completed: number; elapsedMs: number; p50: number; p99: number; p999: number; statusCounts: Record<string, number>; socketErrors: number; serverCpuPct: number | null; serverCpuUsPerRequest: number | null; loadgenCpuPct: number; redisCpuPct: number | null; otherCpuPct: number | null; serverWaitPct: number | null; coreBusyPct: number[] | null; loopDelay: LoopDelay | null; unanswered: number }[];
+  perRound: { rps: number; storedPerSec: number | null; completed: number; elapsedMs: number; p50: number; p99: number; p999: number; statusCounts: Record<string, number>; socketErrors: number; serverCpuPct: number | null; serverCpuUsPerRequest: number | null; loadgenCpuPct: number; redisCpuPct: number | null; otherCpuPct: number | null; serverWaitPct: number | null; coreBusyPct: number[] | null; unanswered: number }[];
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -58,13 +55,6 @@ function meanPerCore(rounds: (number[] | null)[]): number[] | null {
   if (rounds.length === 0 || rounds.includes(null)) return null;
   const known = rounds as number[][];
   return (known[0] as number[]).map((_, core) => mean(known.map((busy) => busy[core] ?? 0)));
-}
-
-/** Percentiles averaged over the rounds, and the worst max; null if a round has none. */
-function meanLoopDelay(rounds: (LoopDelay | null)[]): LoopDelay | null {
-  if (rounds.length === 0 || rounds.includes(null)) return null;
-  const known = rounds as LoopDelay[];
-  return { p50: mean(known.map((l) => l.p50)), p99: mean(known.map((l) => l.p99)), p999: mean(known.map((l) => l.p999)), max: Math.max(...known.map((l) => l.max)) };
 }
 
 export function summarise(row: Row, baselineRps: number | null): Summary {
@@ -99,7 +89,6 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
     otherCpuPct: otherCpu.length === 0 ? null : mean(otherCpu),
     serverWaitPct: serverWait.length === 0 ? null : mean(serverWait),
     coreBusyPct: meanPerCore(row.runs.map((r) => r.coreBusyPct)),
-    loopDelay: meanLoopDelay(row.runs.map((r) => r.loopDelay ?? null)),
     storedPerSec: stored.length === 0 ? null : mean(stored),
     sustainedRps,
     ratio: baselineRps === null ? null : sustainedRps / baselineRps,
@@ -122,7 +111,6 @@ export function summarise(row: Row, baselineRps: number | null): Summary {
         otherCpuPct: r.otherCpuPct,
         serverWaitPct: r.serverWaitPct,
         coreBusyPct: r.coreBusyPct,
-        loopDelay: r.loopDelay ?? null,
         unanswered: r.unanswered,
       };
     }),

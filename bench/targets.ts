@@ -37,9 +37,9 @@ export async function startRedis(cpu: number | null): Promise<Server> {
   return { child, url: `redis://127.0.0.1:${port}` };
 }
 
-export async function startBaseline(cpu: number | null, nodeFlags: string[] = []): Promise<Server> {
+export async function startBaseline(cpu: number | null): Promise<Server> {
   const port = await freePort();
-  const child = startChild('baseline', process.execPath, [...nodeFlags, new URL('bench/baseline.js', root).pathname], { ...process.env, PORT: String(port) }, cpu);
+  const child = startChild('baseline', process.execPath, [new URL('bench/baseline.js', root).pathname], { ...process.env, PORT: String(port) }, cpu);
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(child, 'baseline answering', async () => (await fetch(`${url}/x`, { redirect: 'manual' })).status === 302, 10_000);
   return { child, url };
