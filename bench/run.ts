@@ -136,8 +136,8 @@ async function main(): Promise<number> {
     notes.push('redis: BENCH_REDIS_URL given; the gateway writes under its fixed "hl:" prefix, so this run leaves a bench merchant, its links and clicks there');
   }
   // Both run as deployed, with nothing preloaded: with a module preloaded (--import or --require, even
-  // an empty one), the gateway that minted the links ran 7 to 13 µs slower a redirect in 7 of 12 paired
-  // runs, its GC threads doing twice the work (bench/README.md).
+  // an empty one) and without the deployed node flag, the gateway that minted the links ran 7 to 13 µs
+  // slower a redirect in 7 of 12 paired runs, its GC threads doing twice the work (bench/README.md).
   const baseline = await startBaseline(serverCpu);
   const gateway = await startGateway(redisUrl, serverCpu);
   const merchant = await setUpMerchant(gateway.url, settings.links);

@@ -1,6 +1,6 @@
 // The three servers (throwaway Redis, baseline, gateway) and the gateway's merchant API set-up.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -64,15 +64,19 @@ function gatewayEnv(redisUrl: string, port: number): NodeJS.ProcessEnv {
   };
 }
 
-export const gatewayEntry = new URL('dist/runtime/node.bundle.js', root).pathname;
+// npm start's command (package.json), which the Docker image runs too: node, its flags, the bundle.
+const startArgs = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').slice(1);
+/** The node flags the gateway is deployed with. */
+const deployedNodeFlags = startArgs.slice(0, -1);
+export const gatewayEntry = new URL(startArgs.at(-1) ?? '', root).pathname;
 /** The same entry module by module: a profile of it names each package and file (the bundle is one file). */
 export const unbundledGatewayEntry = new URL('dist/runtime/node.js', root).pathname;
 
-/** `node dist/runtime/node.bundle.js` as deployed (npm start, the Docker image); `nodeFlags` e.g. ['--cpu-prof']. */
+/** The gateway as deployed (npm start, the Docker image), node flags included; `nodeFlags` adds e.g. ['--cpu-prof']. */
 export async function startGateway(redisUrl: string, cpu: number | null, nodeFlags: string[] = [], entry = gatewayEntry): Promise<Server> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = startChild('gateway', process.execPath, [...nodeFlags, entry], gatewayEnv(redisUrl, port), cpu);
+  const child = startChild('gateway', process.execPath, [...deployedNodeFlags, ...nodeFlags, entry], gatewayEnv(redisUrl, port), cpu);
   await waitUntil(child, 'gateway /healthz', async () => (await fetch(`${url}/healthz`)).ok, 15_000);
   return { child, url };
 }
@@ -86,7 +90,7 @@ export async function coldStart(redisUrl: string, code: string, cpu: number | nu
   const port = await freePort();
   const env = gatewayEnv(redisUrl, port);
   const startedAt = performance.now();
-  const child = startChild('cold-start gateway', process.execPath, [gatewayEntry], env, cpu);
+  const child = startChild('cold-start gateway', process.execPath, [...deployedNodeFlags, gatewayEntry], env, cpu);
   let attempts = 0;
   try {
     for (;;) {

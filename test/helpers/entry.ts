@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +29,10 @@ export function tempSpoolFile(): string {
 
 /** The Node entry from its source; `npm start` runs the same code bundled (BUNDLED_ENTRY). */
 export const SOURCE_ENTRY = ['--import', 'tsx', 'src/runtime/node.ts'];
-/** What `npm run bundle` writes and `npm start` runs. */
-export const BUNDLED_ENTRY = ['dist/runtime/node.bundle.js'];
+/** `npm start`'s command as words: `node`, its flags, and the bundle `npm run bundle` writes. */
+export const START_COMMAND = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+/** What `npm start` runs after `node`: its flags and the bundle. */
+export const BUNDLED_ENTRY = START_COMMAND.slice(1);
 
 /** The Node entry in a child process of its own (with its own spool unless given one). */
 export function startEntry(env: Record<string, string>, entry: readonly string[] = SOURCE_ENTRY): RunningEntry {

@@ -3,10 +3,12 @@
 // signed redirect, and write the click on SIGTERM: what a bundling mistake (a module left out, a
 // path resolved from the wrong place) would break.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { verifyAttribution } from '../../src/domain/attribution.js';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
-import { BUNDLED_ENTRY, exitCode, postJson, ROOT, startEntry } from '../helpers/entry.js';
+import { BUNDLED_ENTRY, exitCode, postJson, ROOT, START_COMMAND, startEntry } from '../helpers/entry.js';
 import { storedLinkClicks, testRedis, type TestRedis } from '../helpers/redis.js';
 
 const ADMIN = 'bundle-admin-token-0123456789';
@@ -46,5 +48,14 @@ describe('the bundled Node entry (npm start)', { timeout: 60_000 }, () => {
     } finally {
       gateway.child.kill('SIGKILL');
     }
+  });
+});
+
+describe('the Docker image', () => {
+  it('runs what npm start runs, node flags included', () => {
+    const command = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    expect(command, 'the Dockerfile has no CMD in exec form').toBeDefined();
+    expect(JSON.parse(command as string)).toEqual(START_COMMAND);
+    expect(START_COMMAND.at(-1)).toBe('dist/runtime/node.bundle.js');
   });
 });
