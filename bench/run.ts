@@ -265,7 +265,7 @@ async function main(): Promise<number> {
   const gatewayExit = await stopChild(gateway.child, 25_000);
 
   // Memory flat under load: a fresh gateway, RSS after the early count and after the whole soak.
-  let soak: { redirects: number; early: number; rssEarlyMb: number | null; rssEndMb: number | null; flushed: { rssEarlyMb: number | null; rssEndMb: number | null; bufferedEarly: number; bufferedEnd: number; }; peakRssMb: number | null; ratio: number | null; runs: LoadRun[]; exitCode: number | null; backlog: Backlog } | null = null;
+  let soak: { redirects: number; early: number; rssEarlyMb: number | null; rssEndMb: number | null; flushed: { rssEarlyMb: number | null; rssEndMb: number | null; bufferedEarly: number; bufferedEnd: number }; peakRssMb: number | null; ratio: number | null; runs: LoadRun[]; exitCode: number | null; backlog: Backlog } | null = null;
   if (settings.soak > 0) {
     const soaked = await startGateway(redisUrl, serverCpu);
     const soakStart = performance.now();
