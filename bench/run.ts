@@ -137,7 +137,7 @@ async function main(): Promise<number> {
   }
   // Both run as deployed, with nothing preloaded: with a module preloaded (--import or --require, even
   // an empty one) and without the deployed node flag, the gateway that minted the links ran 7 to 13 µs
-  // slower a redirect in 7 of 12 paired runs, its GC threads doing twice the work (bench/README.md).
+  // slower a redirect in 11 of 18 paired runs, its GC threads doing twice the work (bench/README.md).
   const baseline = await startBaseline(serverCpu);
   const gateway = await startGateway(redisUrl, serverCpu);
   const merchant = await setUpMerchant(gateway.url, settings.links);
