@@ -7,6 +7,8 @@ declare module 'autocannon' {
     path?: string;
     headers?: Record<string, string>;
     body?: string;
+    /** Called before each request is built, with what it would be built from; returns what it is built from. */
+    setupRequest?: (request: Request & Record<string, unknown>) => Request;
   }
 
   export interface Options {
