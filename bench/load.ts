@@ -77,7 +77,7 @@ function cpuSample(spec: LoadSpec) {
  * Given the list itself, autocannon builds every request once and sends the built ones round: with
  * 1,000 per connection, each of its scavenges here kept about 2 MB and paused it for 10 to 18 ms,
  * every 70 to 100 ms, which the bench measured as latency (the bare baseline's p99 read 20 to 30 ms;
- * 6 to 8 ms built per request, whose scavenges keep about 40 KB and take 1 ms). See bench/README.md.
+ * 5 to 9 ms built per request, whose scavenges keep about 40 KB and take 1 ms). See bench/README.md.
  */
 function roundOf(requests: Request[]): Request {
   let next = 0;
