@@ -7,7 +7,7 @@ import { createRedisStore } from '../../src/store/redis/store.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 import { describeStoreContract } from './store.contract.js';
 
-// Counts wait in hashes until a click write brings the calls since the last fold to the limit, or a read applies them: once
+// Counts wait in hashes until a click write brings the clicks written since the last fold to the limit, or a read applies them: once
 // with the default limit (reads apply them), once with each write applying its own.
 for (const [name, countsFoldAt] of [
   ['redis', undefined],
@@ -85,15 +85,15 @@ describe('redis store specifics', () => {
 
   const clickOn = (linkCode: string, i: number): StoredClick => ({ ...click, clickId: `c-${linkCode}-${i}`, linkCode, visitorId: `visitor-${i}` });
 
-  it('leaves each write’s counts pending until the write that brings them to the limit applies them all', async () => {
-    const store = createRedisStore(server.redis, { prefix: server.prefix, countsFoldAt: 3 });
+  it('leaves each write’s counts pending until the write that brings the clicks written to the limit applies them all', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix, countsFoldAt: 4 });
     const keys = redisKeys(server.prefix);
     const linkHour = keys.counters('m1', 'link', 'code-a', 'h2025030100');
     await store.writeClicks([clickOn('code-a', 1), clickOn('code-b', 1)]);
     await store.writeClicks([clickOn('code-a', 2)]);
-    // Per link (its counter keys and ids joined), its unique taps so far; and the calls that left them.
+    // Per link (its counter keys and ids joined), its unique taps so far; and the clicks that left them.
     expect(Object.values(await server.redis.hgetall(`${keys.pendingCounts()}unique`)).sort()).toEqual(['1', '2']);
-    expect(await server.redis.get(`${keys.pendingCounts()}calls`)).toBe('2');
+    expect(await server.redis.get(`${keys.pendingCounts()}clicks`)).toBe('3');
     expect(await server.redis.exists(linkHour, keys.linkClicks('code-a'), keys.counterGroups('m1', 'link'))).toBe(0);
 
     await store.writeClicks([clickOn('code-a', 3)]);
@@ -111,12 +111,24 @@ describe('redis store specifics', () => {
     await store.writeClicks(batch);
     await store.writeClicks(batch);
     expect(Object.values(await server.redis.hgetall(`${keys.pendingCounts()}unique`))).toEqual(['2']);
-    expect(await server.redis.get(`${keys.pendingCounts()}calls`)).toBe('1');
+    expect(await server.redis.get(`${keys.pendingCounts()}clicks`)).toBe('2');
     expect(await store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 2]]));
     expect(await server.redis.keys(`${keys.pendingCounts()}*`)).toEqual([]);
     await store.writeClicks([clickOn('code-a', 3)]);
     const counters = await store.readCounters('m1', 'link', ['h2025030100']);
     expect(counters.get('code-a')?.get('h2025030100')).toEqual({ clicks: 3, uniqueClicks: 3 });
+  });
+
+  it('removes the count of calls that earlier versions kept beside the pending counts, when it applies them', async () => {
+    const store = createRedisStore(server.redis, { prefix: server.prefix });
+    const keys = redisKeys(server.prefix);
+    // Up to click script V13 the limit counted calls, not clicks: at most 127 of them were left.
+    await server.redis.set(`${keys.pendingCounts()}calls`, '127');
+    await store.writeClicks([clickOn('code-a', 1)]);
+    expect(await server.redis.get(`${keys.pendingCounts()}calls`)).toBe('127');
+
+    expect(await store.clickCounts(['code-a'])).toEqual(new Map([['code-a', 1]]));
+    expect(await server.redis.keys(`${keys.pendingCounts()}*`)).toEqual([]);
   });
 
   it('applies the counts that earlier versions left pending in a list, with those pending now', async () => {
@@ -197,7 +209,7 @@ describe('redis store specifics', () => {
       [keys.visit('code-a', 'visitor-1')]: 'string',
     };
     await readLayout();
-    expect(layout).toEqual({ ...beforeCounted, [`${keys.pendingCounts()}unique`]: 'hash', [`${keys.pendingCounts()}calls`]: 'string' });
+    expect(layout).toEqual({ ...beforeCounted, [`${keys.pendingCounts()}unique`]: 'hash', [`${keys.pendingCounts()}clicks`]: 'string' });
 
     await store.clickCounts(['code-a']);
     await readLayout();

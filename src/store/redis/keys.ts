@@ -38,7 +38,7 @@ export function redisKeys(prefix = 'hl:') {
     spend: (merchantId: string, campaignId: string) => `${prefix}spend:${merchantId}:${campaignId}`,
     spendCampaigns: (merchantId: string) => `${prefix}spendcampaigns:${merchantId}`,
     rateWindow: (subject: string, window: number) => `${prefix}rate:${subject}:${window}`,
-    /** What the hashes of counts not yet added to their counters start with: a hash per click kind, and 'calls' (scripts.ts, FOLD_PENDING). */
+    /** What the hashes of counts not yet added to their counters start with: a hash per click kind, and 'clicks' (scripts.ts, FOLD_PENDING). */
     pendingCounts: () => `${prefix}pendingcounts:`,
     /** Where such counts waited before (a list, up to click script V9); applied by the next fold. */
     legacyPendingCounts: () => `${prefix}pendingcounts`,

@@ -18,8 +18,8 @@ import {
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
 const SAVE_LINK = 'hanglinkSaveLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV13';
-const FOLD_COUNTS = 'hanglinkFoldCountsV2';
+const WRITE_CLICKS = 'hanglinkWriteClicksV14';
+const FOLD_COUNTS = 'hanglinkFoldCountsV3';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const READ_COUNTERS = 'hanglinkReadCountersV1';
 const REFUND_ORDER = 'hanglinkRefundOrderV1';
@@ -59,7 +59,7 @@ return 1
 // (the store contract suite holds both stores to the same results).
 // ARGV: marker TTL s, repeat window ms, flood limit, the marker of the click that must already be
 // written ('' for none; when it is not, nothing is written and 0 returned), the pending counts' head
-// and the list of earlier versions, how many calls may leave counts there before the one that
+// and the list of earlier versions, how many clicks may leave counts there before the call that
 // brings them to it applies them all, then the batch as ClickBatchPacker lays it out
 // (click-fields.ts): what the batch's clicks share once, then a fixed stride per click, all in one
 // MessagePack argument (thousands of separate arguments cost the client more than unpacking costs
@@ -95,7 +95,7 @@ const zeros = `{ ${counterNames.map(() => '0').join(', ')} }`;
 // had its hashes incremented in every call. So a call adds each link's tally to the pending counts,
 // one hash per click kind (a link's taps in one call are nearly always of one kind: one increment),
 // keyed by the link's COUNT_FIELDS joined. They are applied together, in the step that takes them
-// out: by the click call that brings the calls since the last fold to the limit, and before every
+// out: by the click call that brings the clicks written since the last fold to the limit, and before every
 // read of counts (FOLD_COUNTS). Redis runs nothing else while a script runs, and no write of the
 // fold can fail it halfway (add, below), so whichever process folds, no count is lost or applied
 // twice, and reads see every written click. The link's click total is its 'clicks' count.
@@ -117,7 +117,8 @@ local function add(command, key, ...)
   return done
 end
 local names, kinds, countedIn = { ${counterNames.map(lua).join(', ')} }, { ${kinds.map(lua).join(', ')} }, { ${countedIn.join(', ')} }
-local pendingKeys, pendingCalls = {}, pendingHead .. 'calls'
+-- Until click script V13 the limit counted calls, under 'calls'; a fold removes what such a count left.
+local pendingKeys, pendingClicks, legacyPendingCalls = {}, pendingHead .. 'clicks', pendingHead .. 'calls'
 for k, kind in ipairs(kinds) do pendingKeys[k] = pendingHead .. kind end
 local function foldPending()
   local sums, order = {}, {}
@@ -140,7 +141,7 @@ local function foldPending()
       for i = 1, ${counterNames.length} do sum[i] = sum[i] + counted[e + i] end
     end
   end
-  redis.call('DEL', pendingCalls, legacyPendingKey, unpack(pendingKeys))
+  redis.call('DEL', pendingClicks, legacyPendingCalls, legacyPendingKey, unpack(pendingKeys))
   -- Per merchant and hour (the head of COUNT_FIELDS), group type and id: the links' sums added up.
   local heads, merchants = {}, {}
   for _, where in ipairs(order) do
@@ -234,7 +235,7 @@ local visits, states = {}, {}
 for c = clicksAt, n - 1, ${CLICK_ARGS.length} do visits[#visits + 1] = ${clickArg('visit')} end
 local read = redis.call('MGET', unpack(visits))
 for i, visit in ipairs(visits) do states[visit] = read[i] end
-local tallies, links = {}, {}
+local tallies, links, written = {}, {}, 0
 for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
   local l = linksAt + asNumber[${clickArg('link')}] * ${LINK_ARGS.length}
   local at = ${clickArg('at')}
@@ -278,6 +279,7 @@ for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
       links[#links + 1] = l
     end
     tally[kind] = tally[kind] + 1
+    written = written + 1
   end
 end
 -- A batch whose clicks were all written before leaves nothing pending.
@@ -289,8 +291,8 @@ for _, l in ipairs(links) do
     if taps > 0 then add('HINCRBY', pendingKeys[k], where, asText[taps]) end
   end
 end
-local calls = add('INCR', pendingCalls)
-if type(calls) == 'number' and calls >= foldAt then foldPending() end
+local waiting = add('INCRBY', pendingClicks, asText[written])
+if type(waiting) == 'number' and waiting >= foldAt then foldPending() end
 return 1
 `;
 
@@ -366,7 +368,7 @@ type ScriptedPipeline = ChainableCommander & {
 
 /** Where counts wait until they are applied (FOLD_PENDING). */
 export interface PendingCountKeys {
-  /** What the hash per counter name, and the count of calls since the last fold, are named by (keys.pendingCounts). */
+  /** What the hash per counter name, and the count of clicks written since the last fold, are named by (keys.pendingCounts). */
   head: string;
   /** The list counts waited in before hashes (keys.legacyPendingCounts). */
   legacyList: string;
@@ -377,7 +379,7 @@ export interface ClickWriteOptions {
   policy: ClickPolicy;
   ttlSeconds: number;
   pending: PendingCountKeys;
-  /** How many click calls' counts may wait before the call that adds the last applies them all. */
+  /** How many clicks' counts may wait before the call that brings them to it applies them all. */
   foldAt: number;
 }
 
