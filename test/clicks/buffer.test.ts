@@ -210,6 +210,28 @@ describe('ClickBuffer writing to the real Redis store', () => {
     expect(buffer.written).toBe(6);
   });
 
+  it('takes clicks that come while it writes in full batches only, and leaves the rest to the next flush', async () => {
+    const { sink, started, answerFirst } = slowFirstReply(store);
+    const buffer = makeBuffer(sink, { batchSize: 2 });
+    const waiting = clicks(0, 3);
+    const arriving = clicks(3, 3);
+    for (const c of waiting) buffer.push(c);
+
+    const flushed = buffer.flush();
+    await vi.waitFor(() => expect(started).toHaveLength(2));
+    for (const c of arriving) buffer.push(c);
+    answerFirst();
+    await flushed;
+    // The waiting clicks' last, partial batch went; of those that came, one full batch went with them.
+    expect(started).toEqual([idsOf(waiting.slice(0, 2)), idsOf(waiting.slice(2)), idsOf(arriving.slice(0, 2))]);
+    expect(buffer.depth).toBe(1);
+
+    await buffer.flush();
+    expect(await streamIds()).toEqual(idsOf([...waiting, ...arriving]));
+    expect(buffer.depth).toBe(0);
+    expect(buffer.written).toBe(6);
+  });
+
   it('keeps a batch that failed behind one still being written, and writes both in order later', async () => {
     const { sink, started, answerFirst } = slowFirstReply(store, 2);
     const buffer = makeBuffer(sink, { batchSize: 2 });
