@@ -1,12 +1,12 @@
 // Redis instructions per click, counted by callgrind: the same figure on a busy machine as on an idle
 // one, where Redis's µs per click in the bench moves by a third from run to run.
-//   node --import tsx bench/redis-cost.ts      (BENCH_LINKS=1000 BENCH_COST_CLICKS=51200 BENCH_COST_CALL=40)
+//   node --import tsx bench/redis-cost.ts      (BENCH_LINKS=1000 BENCH_COST_CLICKS=51200 BENCH_COST_CALL=160)
 // Runs redis-server under valgrind (about fifty times slower) and writes the bench's taps to it the way
 // the gateway does (its click records, enrichment, click buffer and store, watching link changes),
 // so the classification sees what it sees in the bench: a first round of every connection over every
 // link as warm-up (unique taps), then repeats, BENCH_COST_CALL clicks a call: under the bench's load the
-// gateway sends what came since its last call, 30 to 50 clicks (INFO commandstats), not the 200 a call
-// can hold, and costs per call weigh accordingly. Counts the measured clicks' instructions only, folds
+// gateway's calls carry about 165 clicks (INFO commandstats), not the 200 a call can hold, and costs
+// per call weigh accordingly. Counts the measured clicks' instructions only, folds
 // of their pending counts included: a figure to compare before and after a change to the click script.
 // About 1.5 minutes with the defaults.
 import { spawnSync } from 'node:child_process';
@@ -26,7 +26,7 @@ import { tapsFor } from './taps.js';
 const links = Number(process.env.BENCH_LINKS ?? 1000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const measured = Number(process.env.BENCH_COST_CLICKS ?? 51_200);
-const clicksPerCall = Number(process.env.BENCH_COST_CALL ?? 40);
+const clicksPerCall = Number(process.env.BENCH_COST_CALL ?? 160);
 process.on('exit', killAllSync);
 
 function callgrind(args: string[]): void {
