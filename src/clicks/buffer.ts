@@ -139,10 +139,17 @@ export class ClickBuffer {
     // chasing each last click sent Redis calls of 30 to 70 clicks under the bench's load (about 165
     // now), and its costs per call then took about a tenth more of its CPU per click.
     let due = this.pending.length;
+    // Past this many clicks in memory they move to the spool before more are written. If the move
+    // fails, memory is all there is, and the store takes them from there.
+    let spillAt = spoolAfter;
     for (;;) {
       // A store slower than the taps keeps this loop going for good, and a move queued behind it
       // would never run: memory must not be where a lasting backlog waits.
-      if (this.pending.length >= spoolAfter) due = Math.max(0, due - (await this.spill()));
+      if (this.pending.length >= spillAt) {
+        const moved = await this.spill();
+        if (moved === 0) spillAt = Infinity;
+        due = Math.max(0, due - moved);
+      }
       if (spool !== undefined && spool.size.clicks > 0) {
         // Two batches a read, so the second is sent while the store writes the first.
         const peeked = await spool.peek(2 * batchSize);
@@ -168,11 +175,11 @@ export class ClickBuffer {
         }
       } else if (due > 0 || this.pending.length >= batchSize) {
         // Memory keeps filling meanwhile: batches are taken until what is left is not due and less
-        // than a batch, or memory holds spoolAfter clicks.
+        // than a batch, or memory holds spillAt clicks.
         let taken = 0;
         await this.writeInOrder(
           () => {
-            const batch = this.pending.length < spoolAfter ? this.pending.slice(taken, taken + batchSize) : [];
+            const batch = this.pending.length < spillAt ? this.pending.slice(taken, taken + batchSize) : [];
             if (batch.length < batchSize && taken >= due) return [];
             taken += batch.length;
             return batch;

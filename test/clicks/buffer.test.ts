@@ -544,6 +544,24 @@ describe('ClickBuffer with a spool, writing to the real Redis store', () => {
     expect(await streamIds()).toEqual([]);
   });
 
+  it('writes from memory to the store while the spool fails, however many clicks wait', async () => {
+    const errors: unknown[] = [];
+    const spool = await openSpool();
+    const failing = Object.assign(Object.create(spool) as FileClickSpool, {
+      append: () => Promise.reject(new Error('disk full')),
+    });
+    const buffer = makeBuffer(observedSink(store).sink, failing, { spoolAfter: 5, onSpoolError: (error) => errors.push(error) });
+    const pushed = clicks(0, 8);
+    for (const c of pushed) buffer.push(c);
+
+    const flushed = await Promise.race([buffer.flush().then(() => 'flushed'), sleep(2_000).then(() => 'still flushing')]);
+    expect(flushed).toBe('flushed');
+    expect(await streamIds()).toEqual(idsOf(pushed));
+    expect(buffer.depth).toBe(0);
+    // Each failed move is reported once, not once per turn of a loop that cannot write.
+    expect(errors.length).toBeLessThanOrEqual(2);
+  });
+
   it('keeps clicks in memory, in order, when the spool itself fails', async () => {
     const errors: unknown[] = [];
     const spool = await openSpool();
