@@ -18,6 +18,7 @@ import {
   backlogOf,
   coldStart,
   countClicks,
+  scriptCalls,
   gatewayEntry,
   linkItem,
   seedLinks,
@@ -161,6 +162,8 @@ async function main(): Promise<number> {
     return run;
   };
 
+  // From here until the clicks are counted, the only scripts Redis runs are the gateway's click writes.
+  const scriptCallsBefore = await scriptCalls(redisUrl);
   for (const [name, server] of [['baseline', baseline], ['gateway', gateway]] as const) await tap(`warm-up ${name}`, server, settings.warmupSec);
   // Alternate the two, so drift and noise land on both and show as a spread.
   const rounds = new Map<Server, LoadRun[]>([[baseline, []], [gateway, []]]);
@@ -174,6 +177,7 @@ async function main(): Promise<number> {
 
   // Clicks: wait for the buffer to drain, then count what reached Redis.
   const backlog = await waitForFlush(gateway.url, 30_000);
+  const clickWrites = (await scriptCalls(redisUrl)) - scriptCallsBefore;
   const clicks = await countClicks(redisUrl, merchant);
   // The redirect rounds' taps, before the extra modes add theirs.
   const mainServed302 = served302;
@@ -183,6 +187,10 @@ async function main(): Promise<number> {
     notes.push(`the gateway classified the taps (last ${clicks.sampled} in the stream): ${kinds}; the per-link counters hold the billable ones (unique, repeat)`);
   }
   console.log(`clicks: ${clicks.stream} in the stream (per-link counters ${clicks.counters}), ${served302} redirects served, backlog ${JSON.stringify(backlog)}`);
+  notes.push(
+    `Redis took the redirect rounds' clicks in ${clickWrites} script calls, ${(served302 / Math.max(1, clickWrites)).toFixed(0)} clicks a call` +
+      (givenRedis === '' ? '' : ` (or more: BENCH_REDIS_URL may be shared, and other clients' scripts count too)`),
+  );
 
   // Merchant API: a second of warm-up, then the measured run.
   const auth = { authorization: `Bearer ${merchant.apiKey}`, 'content-type': 'application/json' };

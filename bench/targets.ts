@@ -264,3 +264,16 @@ export async function countClicks(
     redis.disconnect();
   }
 }
+
+/** How many Lua script calls Redis has run since it started (INFO commandstats: EVALSHA, and EVAL when a script was not loaded yet). */
+export async function scriptCalls(redisUrl: string): Promise<number> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  try {
+    const stats = await redis.info('commandstats');
+    let calls = 0;
+    for (const [, count] of stats.matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+)/gm)) calls += Number(count);
+    return calls;
+  } finally {
+    redis.disconnect();
+  }
+}

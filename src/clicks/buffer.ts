@@ -136,7 +136,7 @@ export class ClickBuffer {
     const { spool, spoolAfter = Infinity, batchSize } = this.options;
     // The clicks in memory that were waiting when this flush began, at its front: they all go now.
     // Those that come meanwhile go along in full batches only, and the rest wait for the next flush:
-    // chasing each last click sent Redis calls of 30 to 70 clicks under the bench's load (about 165
+    // chasing each last click sent Redis calls of 30 to 70 clicks under the bench's load (160 to 195
     // now), and its costs per call then took about a tenth more of its CPU per click.
     let due = this.pending.length;
     // Past this many clicks in memory they move to the spool before more are written. If the move
