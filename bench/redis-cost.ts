@@ -4,10 +4,10 @@
 // Runs redis-server under valgrind (about fifty times slower) and writes the bench's taps to it the way
 // the gateway does (its click records, enrichment, click buffer and store, watching link changes),
 // so the classification sees what it sees in the bench: a first round of every connection over every
-// link as warm-up (unique taps), then repeats, BENCH_COST_CALL clicks a call: under the bench's load the
-// gateway's calls carry 160 to 195 clicks (bench/run.ts notes it), not the 200 a call can hold, and costs
-// per call weigh accordingly. Counts the measured clicks' instructions only, folds
-// of their pending counts included: a figure to compare before and after a change to the click script.
+// link as warm-up (unique taps), then repeats, BENCH_COST_CALL clicks a call: under the bench's load
+// the gateway's calls carry 160 to 195 clicks (bench/run.ts notes it), not the 200 a call can hold, and
+// costs per call weigh accordingly. Counts the measured clicks' instructions only, folds of their
+// pending counts included: a figure to compare before and after a change to the click script.
 // About 1.5 minutes with the defaults.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
