@@ -25,8 +25,8 @@ const DEFAULT_CLICK_TTL_SECONDS = 8 * 24 * 3600;
 // Bound how long one script holds Redis.
 const CLICKS_PER_SCRIPT = 200;
 const COUNTER_HASHES_PER_SCRIPT = 2000;
-// Counted in clicks, not calls: under load a flush sends what came since the call before, 30 to 50
-// clicks a call in the bench, where a limit of 128 calls folded every 5,000 clicks or so. At 25,000
+// Counted in clicks, not calls, because how many clicks a call carries moves with the load: a limit
+// of 128 calls, when calls carried 30 to 70 clicks, folded every 5,000 clicks or so. At 25,000
 // clicks/s this is a fold about every second, applying 25,600 clicks' counts at one increment per
 // link and counter rather than one per call. A fold's length grows with the links whose counts wait,
 // not with the clicks that left them: over 1,000 links it holds Redis about 26 ms on a 2-core test
