@@ -18,7 +18,7 @@ import {
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
 const SAVE_LINK = 'hanglinkSaveLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV14';
+const WRITE_CLICKS = 'hanglinkWriteClicksV15';
 const FOLD_COUNTS = 'hanglinkFoldCountsV3';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const READ_COUNTERS = 'hanglinkReadCountersV1';
@@ -210,7 +210,8 @@ local pendingHead, legacyPendingKey, foldAt = ARGV[5], ARGV[6], tonumber(ARGV[7]
 -- Numbers handed to redis.call are formatted on every call: this one is formatted once. A visit
 -- outlives its repeat window, and the minute of any tap within it.
 local visitTtl = tostring(window + 60000)
--- tonumber goes through strtod: the places in the batch recur, and are converted once per call.
+-- tonumber goes through strtod, twice: the places in the batch, the times of its taps and the
+-- counts in visitors' states recur, and are converted once per call.
 local asNumber = setmetatable({}, { __index = function(known, text) local value = tonumber(text); known[text] = value; return value end })
 ${FOLD_PENDING}
 local A = cmsgpack.unpack(ARGV[8])
@@ -252,10 +253,10 @@ for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
       local since, lastMinute, taps
       local state = states[visit]
       if state then since, lastMinute, taps = string.match(state, '^(%d+) (%d+) (%d+)$') end
-      if lastMinute == minute then taps = tonumber(taps) + 1 else taps = 1 end
+      if lastMinute == minute then taps = asNumber[taps] + 1 else taps = 1 end
       if taps > floodLimit then
         kind = 'suspect'
-      elseif since and tonumber(at) - tonumber(since) < window then
+      elseif since and asNumber[at] - asNumber[since] < window then
         kind = 'repeat'
       else
         kind = 'unique'
