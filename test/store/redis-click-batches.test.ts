@@ -155,18 +155,35 @@ describe('redis click batches', () => {
     for (const click of [plain, unusual, after]) expect(written.find((c) => c.clickId === click.clickId)).toMatchObject(click);
   });
 
-  it('lays each click in its stream as one field, named by the values it holds, in order', async () => {
+  it('lays each click in its stream as four fields, its kind and three named by the values they hold, in order', async () => {
     const redis = redisStore();
     const [click] = mixedClicks(1, 13) as [StoredClick];
     await redis.store.writeClicks([click]);
     const [[, fields]] = (await server.redis.xrange(redis.keys.clickStream(click.merchantId), '-', '+')) as [[string, string[]]];
-    const names =
-      'kind,merchantId,linkCode,noteId,campaignId,userAgent,bot,deviceType,platform,os,osVersion,browser,browserVersion,inApp,clickId,at,visitorId,route,referrer,acceptLanguage,ipPrefix';
-    expect(fields).toHaveLength(2);
-    expect(fields[0]).toBe(names);
+    const names = [
+      'kind',
+      'merchantId,linkCode,noteId,campaignId',
+      'userAgent,bot,deviceType,platform,os,osVersion,browser,browserVersion,inApp',
+      'clickId,at,visitorId,route,referrer,acceptLanguage,ipPrefix',
+    ];
+    expect(fields.filter((_, at) => at % 2 === 0)).toEqual(names);
     const { bot, campaignId, at, ...rest } = click;
     const expected: Record<string, string> = { ...rest, kind: 'unique', bot: bot ? '1' : '0', campaignId: campaignId ?? '', at: String(at) };
-    expect(fields[1]?.split('\x1f')).toEqual(names.split(',').map((name) => expected[name]));
+    names.forEach((name, part) => expect(fields[2 * part + 1]?.split('\x1f')).toEqual(name.split(',').map((field) => expected[field])));
+  });
+
+  it('reads stream entries written as one field by the earlier layout', async () => {
+    const redis = redisStore();
+    const [click] = mixedClicks(1, 23) as [StoredClick];
+    const { bot, campaignId, at, ...rest } = click;
+    const legacy: Record<string, string> = { ...rest, kind: 'suspect', bot: bot ? '1' : '0', campaignId: campaignId ?? '', at: String(at) };
+    const names = 'kind,merchantId,linkCode,noteId,campaignId,userAgent,bot,deviceType,platform,os,osVersion,browser,browserVersion,inApp,clickId,at,visitorId,route,referrer,acceptLanguage,ipPrefix';
+    const value = names
+      .split(',')
+      .map((name) => legacy[name])
+      .join('\x1f');
+    await server.redis.xadd(redis.keys.clickStream(click.merchantId), '*', names, value);
+    expect(await redis.readClicks(click.merchantId)).toEqual([{ ...click, kind: 'suspect' }]);
   });
 
   it('reads stream entries written a field per value by the earlier layout', async () => {

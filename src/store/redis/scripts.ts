@@ -7,7 +7,7 @@ import {
   GROUP_TYPES,
   LINK_ARGS,
   MERCHANT_ARGS,
-  STREAM_FIELD_NAME,
+  STREAM_FIELD_NAMES,
   STREAM_SEPARATOR,
 } from './click-fields.js';
 
@@ -18,7 +18,7 @@ import {
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
 const SAVE_LINK = 'hanglinkSaveLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV15';
+const WRITE_CLICKS = 'hanglinkWriteClicksV16';
 const FOLD_COUNTS = 'hanglinkFoldCountsV3';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const READ_COUNTERS = 'hanglinkReadCountersV1';
@@ -82,9 +82,9 @@ const lua = (text: string) => `'${text}'`;
 const luaByte = (char: string) => `\\${char.charCodeAt(0)}`;
 const countField = (name: (typeof COUNT_FIELDS)[number]) => `fields[${COUNT_FIELDS.indexOf(name) + 1}]`;
 
-// The entry's one value, in STREAM_FIELDS' order: the link's fields come joined, as the head of its
-// markers (ending in a separator), and so do the agent's and the tap's. Lua joins a chain of '..' in one step.
-const streamValue = `kind .. '${luaByte(STREAM_SEPARATOR)}' .. ${linkArg('markerHead')} .. ${agentArg('fields')} .. '${luaByte(STREAM_SEPARATOR)}' .. ${clickArg('tap')}`;
+// The entry's fields, in STREAM_PARTS' order: strings the script holds already (click-fields.ts).
+const streamValues = ['kind', linkArg('fields'), agentArg('fields'), clickArg('tap')];
+const streamEntry = STREAM_FIELD_NAMES.map((name, at) => `${lua(name)}, ${streamValues[at]}`).join(', ');
 const counterNames = [...new Set(Object.values(COUNTERS_BY_KIND).flat())];
 const kinds = Object.keys(COUNTERS_BY_KIND) as ClickKind[];
 // Per kind, the places in counterNames of the counters COUNTERS_BY_KIND counts it in.
@@ -240,7 +240,7 @@ local tallies, links, written = {}, {}, 0
 for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
   local l = linksAt + asNumber[${clickArg('link')}] * ${LINK_ARGS.length}
   local at = ${clickArg('at')}
-  if redis.call('SET', ${clickArg('marker')}, ${linkArg('markerHead')} .. at, 'NX', 'EX', ttl) then
+  if redis.call('SET', ${clickArg('marker')}, ${linkArg('fields')} .. '${luaByte(STREAM_SEPARATOR)}' .. at, 'NX', 'EX', ttl) then
     local m = merchantsAt + asNumber[${linkArg('merchant')}] * ${MERCHANT_ARGS.length}
     local a = agentsAt + asNumber[${clickArg('agent')}] * ${AGENT_ARGS.length}
     local kind
@@ -272,7 +272,7 @@ for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
         redis.call('SET', visit, state, 'PX', visitTtl)
       end
     end
-    redis.call('XADD', ${merchantArg('stream')}, '*', ${lua(STREAM_FIELD_NAME)}, ${streamValue})
+    redis.call('XADD', ${merchantArg('stream')}, '*', ${streamEntry})
     local tally = tallies[l]
     if not tally then
       tally = { ${kinds.map((kind) => `[${lua(kind)}] = 0`).join(', ')} }
