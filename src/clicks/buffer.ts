@@ -12,7 +12,11 @@ export interface ClickBufferOptions {
   spool?: ClickSpool;
   spoolAfter?: number;
   onFlushError?: (error: unknown) => void;
+  /** After each flush that wrote all it had to. */
+  onFlushed?: () => void;
   onSpoolError?: (error: unknown) => void;
+  /** After each move to the spool. */
+  onSpooled?: () => void;
 }
 
 /**
@@ -92,6 +96,7 @@ export class ClickBuffer {
     return this.exclusive(async () => {
       try {
         await this.drain();
+        this.options.onFlushed?.();
       } catch (error) {
         this.options.onFlushError?.(error);
         await this.spill();
@@ -240,6 +245,7 @@ export class ClickBuffer {
     this.movingCount = moving.length;
     try {
       await spool.append(moving);
+      this.options.onSpooled?.();
       return moving.length;
     } catch (error) {
       this.pending = moving.concat(this.pending);

@@ -10,6 +10,7 @@ import { UserAgentCache } from '../domain/user-agent.js';
 import { type Config, ConfigError, type Env, loadConfig } from '../config.js';
 import type { LinkCache } from '../store/link-cache.js';
 import type { LinkChangeListener } from '../store/types.js';
+import { RepeatedFailureLog } from './failure-log.js';
 import { FileClickSpool, SpoolInUseError } from './file-spool.js';
 import { nodeClientIp, withFastTaps } from './node-fast-tap.js';
 import { type Log, openStore } from './store.js';
@@ -67,13 +68,20 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
   const { store, kind, ready } = openStore(config, log);
   await ready;
   const userAgents = new UserAgentCache();
+  const flushes = new RepeatedFailureLog(log, { failed: 'hanglink: click flush failed, will retry', recovered: 'hanglink: clicks are written to the store again' });
+  const spoolWrites = new RepeatedFailureLog(log, {
+    failed: 'hanglink: click spool write failed, clicks stay in memory',
+    recovered: 'hanglink: the click spool takes clicks again',
+  });
   const clicks = new ClickBuffer(store, {
     enrich: clickEnricher(userAgents),
     batchSize: config.clicks.batchSize,
     maxBuffered: config.clicks.maxBuffered,
     ...(spool === null ? {} : { spool, spoolAfter: config.clicks.spoolAfter }),
-    onFlushError: (error) => log(`hanglink: click flush failed, will retry: ${(error as Error).message}`),
-    onSpoolError: (error) => log(`hanglink: click spool write failed, clicks stay in memory: ${(error as Error).message}`),
+    onFlushError: (error) => flushes.failed(error),
+    onFlushed: () => flushes.succeeded(),
+    onSpoolError: (error) => spoolWrites.failed(error),
+    onSpooled: () => spoolWrites.succeeded(),
   });
   clicks.start(config.clicks.flushIntervalMs);
   const impressions = new ImpressionCounter(store);

@@ -157,6 +157,21 @@ describe('ClickBuffer writing to the real Redis store', () => {
     expect(await storedLinkClicks(server.redis, server.prefix, 'code-a')).toBe('5');
   });
 
+  it('reports a flush that failed to onFlushError, and each one that wrote all it had to onFlushed', async () => {
+    let down = true;
+    const outcomes: string[] = [];
+    const buffer = makeBuffer(observedSink(store, () => (down ? 'before' : null)).sink, {
+      onFlushError: () => outcomes.push('failed'),
+      onFlushed: () => outcomes.push('flushed'),
+    });
+    for (const c of clicks(0, 2)) buffer.push(c);
+    await expect(buffer.flush()).rejects.toThrow('sink down');
+    down = false;
+    await buffer.flush();
+    await buffer.flush();
+    expect(outcomes).toEqual(['failed', 'flushed', 'flushed']);
+  });
+
   it('writes each click once even when a batch landed but the sink still reported failure', async () => {
     const observed = observedSink(store, (call) => (call === 2 ? 'after' : null));
     const buffer = makeBuffer(observed.sink, { batchSize: 2 });
@@ -560,6 +575,25 @@ describe('ClickBuffer with a spool, writing to the real Redis store', () => {
     expect(buffer.depth).toBe(0);
     // Each failed move is reported once, not once per turn of a loop that cannot write.
     expect(errors.length).toBeLessThanOrEqual(2);
+  });
+
+  it('reports each move to the spool to onSpooled, and a move that failed to onSpoolError', async () => {
+    const outcomes: string[] = [];
+    const spool = await openSpool();
+    let diskFull = true;
+    const flaky = Object.assign(Object.create(spool) as FileClickSpool, {
+      append: (moving: readonly ClickRecord[]) => (diskFull ? Promise.reject(new Error('disk full')) : spool.append(moving)),
+    });
+    const buffer = makeBuffer(observedSink(store, () => 'before').sink, flaky, {
+      onSpoolError: () => outcomes.push('failed'),
+      onSpooled: () => outcomes.push('spooled'),
+    });
+    for (const c of clicks(0, 2)) buffer.push(c);
+    await expect(buffer.flush()).rejects.toThrow('sink down');
+    diskFull = false;
+    await expect(buffer.flush()).rejects.toThrow('sink down');
+    expect(outcomes).toEqual(['failed', 'spooled']);
+    expect(buffer.spooled.clicks).toBe(2);
   });
 
   it('keeps clicks in memory, in order, when the spool itself fails', async () => {

@@ -20,6 +20,7 @@ interface Readiness {
 describe('when Redis goes away under load and comes back', { timeout: 60_000 }, () => {
   let redis: OwnRedis;
   let gateway: Gateway;
+  const logged: string[] = [];
   const spoolFile = tempSpoolFile();
   const base = () => `http://127.0.0.1:${gateway.port}`;
   const readiness = async () => {
@@ -40,7 +41,7 @@ describe('when Redis goes away under load and comes back', { timeout: 60_000 }, 
         HANGLINK_LINK_CACHE_TTL_MS: '200',
         HANGLINK_CLICK_SPOOL: spoolFile,
       },
-      () => {},
+      (line) => logged.push(line),
     );
   });
   afterAll(async () => {
@@ -104,5 +105,12 @@ describe('when Redis goes away under load and comes back', { timeout: 60_000 }, 
       check.disconnect();
     }
     expect((await tap(link.code as string)).status).toBe(302);
+
+    // Flushes failed on every 50 ms tick for about 3 seconds (60 times): the log says so once (twice,
+    // should a busy machine stretch the outage past 10 s), and once when it is over.
+    const flushLines = logged.filter((line) => line.startsWith('hanglink: click flush failed'));
+    expect(flushLines.length).toBeGreaterThanOrEqual(1);
+    expect(flushLines.length).toBeLessThanOrEqual(2);
+    expect(logged.filter((line) => line.startsWith('hanglink: clicks are written to the store again, after '))).toHaveLength(1);
   });
 });
