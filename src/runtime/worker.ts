@@ -5,6 +5,7 @@ import { ImpressionCounter } from '../clicks/impressions.js';
 import { UserAgentCache } from '../domain/user-agent.js';
 import { type Env, loadConfig } from '../config.js';
 import defaultCategories from '../../config/categories.json' with { type: 'json' };
+import { RepeatedFailureLog } from './failure-log.js';
 import { openStore } from './store.js';
 
 /** The slice of the Workers runtime this entry uses. */
@@ -16,6 +17,8 @@ type Built = {
   fetch: (request: Request, env: unknown) => Response | Promise<Response>;
   clicks: ClickBuffer;
   impressions: ImpressionCounter;
+  /** Every request flushes, so while the store is away every request would log its failure. */
+  flushes: RepeatedFailureLog;
   /** The first connection to the store (or start-up giving up on it); requests wait for it once. */
   ready: Promise<void>;
 };
@@ -42,7 +45,11 @@ function build(env: Env): Built {
     userAgents,
     clientIp: (request) => request.headers.get('cf-connecting-ip') ?? undefined,
   });
-  return { fetch: app.fetch, clicks, impressions, ready };
+  const flushes = new RepeatedFailureLog((line) => console.error(line), {
+    failed: 'hanglink: flush failed, clicks and impressions stay in memory',
+    recovered: 'hanglink: clicks and impressions are written to the store again',
+  });
+  return { fetch: app.fetch, clicks, impressions, flushes, ready };
 }
 
 export default {
@@ -51,8 +58,12 @@ export default {
     await built.ready;
     const response = await built.fetch(request, env);
     // An isolate has no timers between requests: each request writes what it buffered after answering.
+    const { clicks, impressions, flushes } = built;
     ctx.waitUntil(
-      Promise.all([built.clicks.flush(), built.impressions.flush()]).catch((error: unknown) => console.error('hanglink: flush failed', error)),
+      Promise.all([clicks.flush(), impressions.flush()]).then(
+        () => flushes.succeeded(),
+        (error: unknown) => flushes.failed(error),
+      ),
     );
     return response;
   },
