@@ -2,6 +2,12 @@ import type { AttributionStore, CounterIncrement } from '../store/types.js';
 
 type Origin = CounterIncrement['origin'];
 
+export interface ImpressionCounterOptions {
+  onFlushError?: (error: unknown) => void;
+  /** After each flush that wrote counts. */
+  onFlushed?: () => void;
+}
+
 const HOUR_MS = 3_600_000;
 
 /**
@@ -14,7 +20,10 @@ export class ImpressionCounter {
   private timer: ReturnType<typeof setInterval> | null = null;
   private inFlight: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: Pick<AttributionStore, 'addCounters'>) {}
+  constructor(
+    private readonly store: Pick<AttributionStore, 'addCounters'>,
+    private readonly options: ImpressionCounterOptions = {},
+  ) {}
 
   record(origin: Origin, at: number): void {
     const hourStart = Math.floor(at / HOUR_MS) * HOUR_MS;
@@ -46,8 +55,10 @@ export class ImpressionCounter {
           if (newer === undefined) this.pending.set(key, increment);
           else newer.by += increment.by;
         }
+        this.options.onFlushError?.(error);
         throw error;
       }
+      this.options.onFlushed?.();
     });
     return this.inFlight;
   }

@@ -84,7 +84,11 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
     onSpooled: () => spoolWrites.succeeded(),
   });
   clicks.start(config.clicks.flushIntervalMs);
-  const impressions = new ImpressionCounter(store);
+  const impressionFlushes = new RepeatedFailureLog(log, {
+    failed: 'hanglink: impression flush failed, counts stay in memory',
+    recovered: 'hanglink: impression counts are written to the store again',
+  });
+  const impressions = new ImpressionCounter(store, { onFlushError: (error) => impressionFlushes.failed(error), onFlushed: () => impressionFlushes.succeeded() });
   impressions.start(config.clicks.flushIntervalMs);
   const { app, plainTap, linkCache } = createApp({ config, store, storeKind: kind, clicks, impressions, userAgents, clientIp: clientIp(config.trustProxy) });
   const linkChanges = store.watchLinkChanges?.(linkChangesInto(linkCache, config.linkCache.ttlMs, log));

@@ -63,6 +63,10 @@ describe('when Redis goes away under load and comes back', { timeout: 60_000 }, 
     await sleep(500);
     await redis.stop();
     await sleep(1500);
+    // A note page shows the link meanwhile: its impressions wait in memory, as the clicks do.
+    for (let i = 0; i < 3; i++) {
+      expect((await fetch(`${base()}/i/${link.code}`, { headers: { 'user-agent': SHOPPER_USER_AGENT } })).status).toBe(200);
+    }
 
     const unknown = await tap('NeverMinted');
     expect(unknown.status).toBe(503);
@@ -112,5 +116,9 @@ describe('when Redis goes away under load and comes back', { timeout: 60_000 }, 
     expect(flushLines.length).toBeGreaterThanOrEqual(1);
     expect(flushLines.length).toBeLessThanOrEqual(2);
     expect(logged.filter((line) => line.startsWith('hanglink: clicks are written to the store again, after '))).toHaveLength(1);
+    const impressionLines = logged.filter((line) => line.startsWith('hanglink: impression flush failed'));
+    expect(impressionLines.length).toBeGreaterThanOrEqual(1);
+    expect(impressionLines.length).toBeLessThanOrEqual(2);
+    expect(logged.filter((line) => line.startsWith('hanglink: impression counts are written to the store again, after '))).toHaveLength(1);
   });
 });
