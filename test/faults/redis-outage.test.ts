@@ -49,7 +49,7 @@ describe('when Redis goes away under load and comes back', { timeout: 60_000 }, 
     await redis?.destroy();
   });
 
-  it('keeps redirecting known links, spools their clicks, answers 503 for the rest, and writes every click exactly once when Redis is back', async () => {
+  it('keeps redirecting known links, spools their clicks, answers 503 for the rest, writes every click exactly once when Redis is back, and logs the outage once', async () => {
     const merchant = await postJson(base(), '/v1/admin/merchants', ADMIN, { name: 'outage' });
     const link = await postJson(base(), '/v1/links', merchant.apiKey as string, {
       url: 'https://item.taobao.com/item.htm?id=9',
