@@ -22,7 +22,7 @@ import { impressionRoutes } from './http/routes/impressions.js';
 import { statsRoutes } from './http/routes/stats.js';
 import type { ImpressionCounter } from './clicks/impressions.js';
 import { LinkCache } from './store/link-cache.js';
-import type { Store } from './store/types.js';
+import type { Store, StoreOutage } from './store/types.js';
 
 export interface ClickQueue {
   push(click: ClickRecord): void;
@@ -62,6 +62,12 @@ const DEFAULT_BODY_LIMIT = 64 * 1024;
 const BULK_BODY_LIMIT = 2 * 1024 * 1024;
 /** No API body needs more than a few levels; deeper ones are refused before they are parsed or validated. */
 const MAX_JSON_DEPTH = 32;
+
+// A store that cannot be reached is usually back within seconds; a full one waits for an operator.
+const OUTAGE_ANSWERS: Record<StoreOutage, { detail: string; retryAfter: string }> = {
+  unreachable: { detail: 'The gateway cannot reach its store right now; retry shortly.', retryAfter: '1' },
+  full: { detail: 'The gateway’s store is out of memory and refuses writes until it has room; retry later.', retryAfter: '30' },
+};
 
 /** Builds the whole gateway from its dependencies; runtime entries only wire these and serve it. */
 export interface BuiltApp {
@@ -147,12 +153,11 @@ export function createApp(deps: AppDeps): BuiltApp {
   app.route('/', redirectRoutes(redirects));
 
   app.notFound((c) => problemResponse(problemBody(404, 'not-found', 'Not found', `Nothing is at ${c.req.method} ${c.req.path}.`)));
-  app.onError((error) =>
-    store.isOutage(error)
-      ? problemResponse(problemBody(503, 'store-unavailable', 'Service unavailable', 'The gateway cannot reach its store right now; retry shortly.'), {
-          'retry-after': '1',
-        })
-      : toProblemResponse(error, logError),
-  );
+  app.onError((error) => {
+    const outage = store.outage(error);
+    if (outage === null) return toProblemResponse(error, logError);
+    const { detail, retryAfter } = OUTAGE_ANSWERS[outage];
+    return problemResponse(problemBody(503, 'store-unavailable', 'Service unavailable', detail), { 'retry-after': retryAfter });
+  });
   return { app, linkCache, plainTap: plainTap(redirects) };
 }

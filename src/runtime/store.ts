@@ -12,7 +12,7 @@ const READY_WAIT_MS = 3000;
 // REV`, Redis 6.2) or have not been tried.
 const OLDEST_REDIS = [7, 0] as const;
 
-/** Why the Redis that answered `INFO server` cannot hold hanglink's data, or null when it can. */
+/** Why the Redis that answered `INFO` cannot hold hanglink's data, or null when it can. */
 export function redisVersionProblem(serverInfo: string): string | null {
   const version = /^redis_version:(\d+)\.(\d+)/m.exec(serverInfo);
   if (version === null) return null;
@@ -22,8 +22,24 @@ export function redisVersionProblem(serverInfo: string): string | null {
 }
 
 /**
+ * A warning when the Redis that answered `INFO` may evict keys when full, or null when it refuses
+ * writes instead. Evicted, a link stops redirecting and a click's marker, stream entry or counts
+ * vanish without an error; refused, click writes fail, and clicks wait in memory and the spool.
+ */
+export function redisEvictionWarning(info: string): string | null {
+  const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+  if (policy === undefined || policy === 'noeviction') return null;
+  return (
+    `Redis's maxmemory-policy is ${policy}: at maxmemory it deletes keys without an error, and with them hanglink's links, ` +
+    'counts, click streams or the click markers orders are attributed by; set maxmemory-policy noeviction, and a full Redis ' +
+    'refuses click writes instead: clicks wait in memory and the spool until it has room'
+  );
+}
+
+/**
  * Redis when configured; otherwise the in-process store, with a warning nobody can miss. `ready`
- * rejects with a ConfigError when the Redis found at start is too old to write clicks.
+ * rejects with a ConfigError when the Redis found at start is too old to write clicks; a Redis that
+ * may evict hanglink's keys is warned about, on every connection.
  */
 export function openStore(config: Config, log: Log): { store: Store; kind: 'redis' | 'memory'; ready: Promise<void> } {
   if (config.redisUrl === null) {
@@ -57,12 +73,16 @@ export function openStore(config: Config, log: Log): { store: Store; kind: 'redi
     // On every connection, not only the first: a failover can land on another server.
     redis.on('ready', () => {
       clearTimeout(waiting);
-      redis.info('server').then(
+      redis.info().then(
         (info) => {
           const problem = redisVersionProblem(info);
-          if (problem === null) return resolve();
-          log(`hanglink: ${problem}: clicks cannot be written`);
-          reject(new ConfigError([problem]));
+          if (problem !== null) {
+            log(`hanglink: ${problem}: clicks cannot be written`);
+            return reject(new ConfigError([problem]));
+          }
+          const eviction = redisEvictionWarning(info);
+          if (eviction !== null) log(`hanglink: WARNING: ${eviction}`);
+          resolve();
         },
         () => resolve(),
       );

@@ -58,6 +58,9 @@ export interface ClickSink {
   writeClicks(clicks: readonly StoredClick[], after?: string): Promise<void>;
 }
 
+/** Why the store refused: it could not be reached (down, restarting, too slow), or it is out of memory and refuses writes. */
+export type StoreOutage = 'unreachable' | 'full';
+
 export type GroupType = 'merchant' | 'campaign' | 'note' | 'link';
 export type CounterName = ClickCounter | 'impressions' | 'orders' | 'gmvMinor' | 'newCustomers';
 /** Counters of one group, per bucket (see domain/time-buckets); absent counters are 0. */
@@ -154,7 +157,7 @@ export interface LinkChangeFeed {
 export interface Store extends MerchantStore, LinkStore, ClickSink, StatsStore, RateLimitStore, AttributionStore, Partial<LinkChangeFeed> {
   /** What /readyz reports; throws when the backing service cannot be reached. */
   ping(): Promise<void>;
-  /** Whether an error means the backing service could not be reached (an outage, answered 503), not a bug. */
-  isOutage(error: unknown): boolean;
+  /** Whether an error means the backing service cannot take requests now (answered 503), and why; null for any other error (a bug). */
+  outage(error: unknown): StoreOutage | null;
   close(): Promise<void>;
 }

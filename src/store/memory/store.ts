@@ -299,7 +299,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
     async ping() {},
 
-    isOutage: () => false,
+    outage: () => null,
 
     async close() {},
   };

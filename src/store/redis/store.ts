@@ -37,6 +37,15 @@ const DEFAULT_COUNTS_FOLD_AT = 25_600;
 
 // What ioredis says when Redis is down, restarting or unreachable, rather than when a command is wrong.
 const OUTAGE = /Command timed out|Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|LOADING|Reached the max retries/;
+// What Redis says at maxmemory under noeviction: it refuses writes, whole (a transaction with one refused
+// command is discarded, EXECABORT, and a script is refused at its first write, before anything is written).
+const OUT_OF_MEMORY = /^OOM /;
+
+function outOfMemory(error: Error): boolean {
+  if (OUT_OF_MEMORY.test(error.message)) return true;
+  const { previousErrors } = error as Error & { previousErrors?: unknown };
+  return Array.isArray(previousErrors) && previousErrors.some((earlier) => earlier instanceof Error && OUT_OF_MEMORY.test(earlier.message));
+}
 
 function counts(fieldsAndValues: readonly string[]): Partial<Record<CounterName, number>> {
   const named: Partial<Record<string, number>> = {};
@@ -224,8 +233,10 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       return count;
     },
 
-    isOutage(error) {
-      return error instanceof Error && (error.name === 'MaxRetriesPerRequestError' || OUTAGE.test(error.message));
+    outage(error) {
+      if (!(error instanceof Error)) return null;
+      if (error.name === 'MaxRetriesPerRequestError' || OUTAGE.test(error.message)) return 'unreachable';
+      return outOfMemory(error) ? 'full' : null;
     },
 
     watchLinkChanges(listener) {
