@@ -58,7 +58,7 @@ export interface ClickSink {
   writeClicks(clicks: readonly StoredClick[], after?: string): Promise<void>;
 }
 
-/** Why the store refused: it could not be reached (down, restarting, too slow), or it is out of memory and refuses writes. */
+/** Why the store refused: it could not be reached or cannot take commands for now (down, restarting, too slow, a replica), or it is out of memory and refuses writes. */
 export type StoreOutage = 'unreachable' | 'full';
 
 export type GroupType = 'merchant' | 'campaign' | 'note' | 'link';

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
-import { redisVersionProblem } from '../../src/runtime/store.js';
+import { redisEvictionWarning, redisVersionProblem } from '../../src/runtime/store.js';
 
+const memoryInfo = (policy: string) => `# Memory\r\nused_memory:1000\r\nmaxmemory:0\r\nmaxmemory_policy:${policy}\r\n`;
 const info = (version: string) => `# Server\r\nredis_version:${version}\r\nredis_mode:standalone\r\n`;
 
 describe('the Redis version check at start', () => {
@@ -27,5 +28,20 @@ describe('the Redis version check at start', () => {
     } finally {
       redis.disconnect();
     }
+  });
+});
+
+describe('the eviction policy check', () => {
+  it('warns of every policy that deletes keys when Redis is full, naming it and the fix', () => {
+    for (const policy of ['allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl']) {
+      const warning = redisEvictionWarning(memoryInfo(policy));
+      expect(warning).toContain(`maxmemory-policy is ${policy}`);
+      expect(warning).toContain('set maxmemory-policy noeviction');
+    }
+  });
+
+  it('is quiet for noeviction, and for a server that does not say', () => {
+    expect(redisEvictionWarning(memoryInfo('noeviction'))).toBeNull();
+    expect(redisEvictionWarning('# Memory\r\nused_memory:1000\r\n')).toBeNull();
   });
 });

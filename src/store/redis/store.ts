@@ -36,15 +36,18 @@ const COUNTER_HASHES_PER_SCRIPT = 2000;
 const DEFAULT_COUNTS_FOLD_AT = 25_600;
 
 // What ioredis says when Redis is down, restarting or unreachable, rather than when a command is wrong.
-const OUTAGE = /Command timed out|Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|LOADING|Reached the max retries/;
+const UNREACHABLE = /Command timed out|Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|LOADING|Reached the max retries/;
+// What Redis answers when it cannot take a command for now: a replica (where a failover left the URL
+// pointing), a replica cut off from its primary, busy with a script past its time limit.
+const NOT_NOW = /^(READONLY|MASTERDOWN|BUSY|TRYAGAIN) /;
 // What Redis says at maxmemory under noeviction: it refuses writes, whole (a transaction with one refused
-// command is discarded, EXECABORT, and a script is refused at its first write, before anything is written).
+// command is discarded, and a script is refused at its first write, before anything is written).
 const OUT_OF_MEMORY = /^OOM /;
 
-function outOfMemory(error: Error): boolean {
-  if (OUT_OF_MEMORY.test(error.message)) return true;
+/** The error itself, and for a discarded transaction (EXECABORT) the errors of the commands in it. */
+function repliesIn(error: Error): Error[] {
   const { previousErrors } = error as Error & { previousErrors?: unknown };
-  return Array.isArray(previousErrors) && previousErrors.some((earlier) => earlier instanceof Error && OUT_OF_MEMORY.test(earlier.message));
+  return Array.isArray(previousErrors) ? [error, ...previousErrors.filter((earlier): earlier is Error => earlier instanceof Error)] : [error];
 }
 
 function counts(fieldsAndValues: readonly string[]): Partial<Record<CounterName, number>> {
@@ -235,8 +238,10 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
 
     outage(error) {
       if (!(error instanceof Error)) return null;
-      if (error.name === 'MaxRetriesPerRequestError' || OUTAGE.test(error.message)) return 'unreachable';
-      return outOfMemory(error) ? 'full' : null;
+      if (error.name === 'MaxRetriesPerRequestError' || UNREACHABLE.test(error.message)) return 'unreachable';
+      const replies = repliesIn(error);
+      if (replies.some((reply) => NOT_NOW.test(reply.message))) return 'unreachable';
+      return replies.some((reply) => OUT_OF_MEMORY.test(reply.message)) ? 'full' : null;
     },
 
     watchLinkChanges(listener) {
