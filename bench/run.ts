@@ -16,6 +16,7 @@ import { TAP_MIX, tapsFor } from './taps.js';
 import {
   type Backlog,
   backlogOf,
+  clickFootprint,
   coldStart,
   countClicks,
   gatewayEntry,
@@ -28,6 +29,7 @@ import {
   startGateway,
   startRedis,
   TAP_HEADERS,
+  usedMemory,
   waitForFlush,
 } from './targets.js';
 
@@ -164,6 +166,7 @@ async function main(): Promise<number> {
 
   // From here until the clicks are counted, the only scripts Redis runs are the gateway's click writes.
   const scriptCallsBefore = await scriptCalls(redisUrl);
+  const memoryBefore = await usedMemory(redisUrl);
   for (const [name, server] of [['baseline', baseline], ['gateway', gateway]] as const) await tap(`warm-up ${name}`, server, settings.warmupSec);
   // Alternate the two, so drift and noise land on both and show as a spread.
   const rounds = new Map<Server, LoadRun[]>([[baseline, []], [gateway, []]]);
@@ -187,6 +190,12 @@ async function main(): Promise<number> {
     notes.push(`the gateway classified the taps (last ${clicks.sampled} in the stream): ${kinds}; the per-link counters hold the billable ones (unique, repeat)`);
   }
   console.log(`clicks: ${clicks.stream} in the stream (per-link counters ${clicks.counters}), ${served302} redirects served, backlog ${JSON.stringify(backlog)}`);
+  const footprint = await clickFootprint(redisUrl, merchant);
+  notes.push(
+    `Redis memory: used_memory grew ${Math.round(((await usedMemory(redisUrl)) - memoryBefore) / Math.max(1, clicks.stream))} bytes a click over the redirect rounds; ` +
+      `MEMORY USAGE gives a stream entry ${footprint.streamEntry.toFixed(0)} bytes (kept until trimmed), a click's marker ${footprint.marker.toFixed(0)} (8 days), ` +
+      `a visitor's state on a link ${footprint.visit.toFixed(0)} (the repeat window and a minute)`,
+  );
   notes.push(
     `Redis took the redirect rounds' clicks in ${clickWrites} script calls, ${(served302 / Math.max(1, clickWrites)).toFixed(0)} clicks a call` +
       (givenRedis === '' ? '' : ` (or more: BENCH_REDIS_URL may be shared, and other clients' scripts count too)`),

@@ -277,3 +277,38 @@ export async function scriptCalls(redisUrl: string): Promise<number> {
     redis.disconnect();
   }
 }
+
+/** Redis's `used_memory`, in bytes. */
+export async function usedMemory(redisUrl: string): Promise<number> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  try {
+    return Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1]);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * What a click keeps in Redis (`MEMORY USAGE`, in bytes): the merchant's stream per entry, and the
+ * mean of up to 100 markers and of up to 100 visitor states found by SCAN.
+ */
+export async function clickFootprint(redisUrl: string, merchant: Merchant): Promise<{ streamEntry: number; marker: number; visit: number }> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  const meanUsage = async (match: string) => {
+    const sizes: number[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys.slice(0, 100 - sizes.length)) sizes.push(Number(await redis.memory('USAGE', key)));
+    } while (cursor !== '0' && sizes.length < 100);
+    return sizes.length === 0 ? NaN : sizes.reduce((sum, size) => sum + size, 0) / sizes.length;
+  };
+  try {
+    const streamKey = `hl:clicks:${merchant.id}`;
+    const streamBytes = Number(await redis.memory('USAGE', streamKey, 'SAMPLES', '0'));
+    return { streamEntry: streamBytes / (await redis.xlen(streamKey)), marker: await meanUsage('hl:click:*'), visit: await meanUsage('hl:visit:*') };
+  } finally {
+    redis.disconnect();
+  }
+}
