@@ -9,12 +9,15 @@ import { summarise } from './cpuprofile-top.js';
 import { runLoad } from './load.js';
 import { killAllSync, setUpPinning, stopAll, stopChild } from './procs.js';
 import { tapsFor } from './taps.js';
-import { setUpMerchant, startGateway, startRedis, unbundledGatewayEntry } from './targets.js';
+import { removeEmptySpools, setUpMerchant, startGateway, startRedis, unbundledGatewayEntry } from './targets.js';
 
 const dir = process.env.BENCH_PROF_DIR ?? '/tmp/prof';
 const durationSec = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-process.on('exit', killAllSync);
+process.on('exit', () => {
+  killAllSync();
+  removeEmptySpools();
+});
 
 async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });

@@ -21,6 +21,7 @@ import {
   countClicks,
   gatewayEntry,
   linkItem,
+  removeEmptySpools,
   scriptCalls,
   seedLinks,
   type Server,
@@ -60,7 +61,10 @@ const notes: string[] = [];
 
 let cleaning: Promise<void> | null = null;
 const cleanUp = () => (cleaning ??= stopAll());
-process.on('exit', killAllSync);
+process.on('exit', () => {
+  killAllSync();
+  removeEmptySpools();
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`\n${signal}: stopping every child`);

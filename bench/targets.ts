@@ -1,6 +1,6 @@
 // The three servers (throwaway Redis, baseline, gateway) and the gateway's merchant API set-up.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -45,6 +45,27 @@ export async function startBaseline(cpu: number | null): Promise<Server> {
   return { child, url };
 }
 
+const spoolFolders: string[] = [];
+
+/** A click spool in a fresh temp folder of its own, removed by removeEmptySpools. */
+function gatewaySpool(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'hanglink-bench-spool-'));
+  spoolFolders.push(folder);
+  return join(folder, 'clicks.spool');
+}
+
+/**
+ * Removes the bench gateways' spool folders once the gateways are gone. A spool that still holds
+ * clicks stays, and is named: it is what a gateway could not write to Redis.
+ */
+export function removeEmptySpools(): void {
+  for (const folder of spoolFolders.splice(0)) {
+    const spool = join(folder, 'clicks.spool');
+    if (existsSync(spool) && statSync(spool).size > 0) console.error(`bench: clicks left in a gateway's spool: ${spool}`);
+    else rmSync(folder, { recursive: true, force: true });
+  }
+}
+
 /** The gateway's environment as deployed, with its own click spool in a fresh temp directory. */
 function gatewayEnv(redisUrl: string, port: number): NodeJS.ProcessEnv {
   return {
@@ -57,8 +78,8 @@ function gatewayEnv(redisUrl: string, port: number): NodeJS.ProcessEnv {
     HANGLINK_PUBLIC_URL: `http://127.0.0.1:${port}`,
     // The taps carry X-Forwarded-For (bench/taps.ts), as behind a load balancer: visitors differ by network.
     HANGLINK_TRUST_PROXY: 'true',
-    // Its own spool, outside the repo: the bench's gateways must not share one or leave one behind.
-    HANGLINK_CLICK_SPOOL: join(mkdtempSync(join(tmpdir(), 'hanglink-bench-spool-')), 'clicks.spool'),
+    // Its own spool, outside the repo: the bench's gateways must not share one.
+    HANGLINK_CLICK_SPOOL: gatewaySpool(),
     // The merchant API rate limit (600 a minute by default) would turn the API runs into a 429 bench.
     HANGLINK_API_RATE_LIMIT: process.env.HANGLINK_API_RATE_LIMIT ?? '1000000',
   };
