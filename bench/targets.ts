@@ -140,12 +140,11 @@ export async function coldStart(redisUrl: string, code: string, cpu: number | nu
  * what the API would mint for linkItem-like input, 100 per note, codes `bl` + base-36 index.
  */
 export async function seedLinks(redisUrl: string, merchantId: string, count: number, onProgress?: (done: number) => void): Promise<string[]> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  const keys = redisKeys();
-  const codes: string[] = [];
-  const batchSize = 10_000;
-  const notesPerBatch = batchSize / 100;
-  try {
+  return withRedis(redisUrl, async (redis) => {
+    const keys = redisKeys();
+    const codes: string[] = [];
+    const batchSize = 10_000;
+    const notesPerBatch = batchSize / 100;
     const stamp = new Date().toISOString();
     let pending: Promise<unknown> = Promise.resolve();
     for (let from = 0; from < count; from += batchSize) {
@@ -193,9 +192,7 @@ export async function seedLinks(redisUrl: string, merchantId: string, count: num
     }
     await pending;
     return codes;
-  } finally {
-    redis.disconnect();
-  }
+  });
 }
 
 async function call<T>(url: string, token: string, method: string, body?: unknown): Promise<T> {
@@ -255,6 +252,16 @@ export async function waitForFlush(gatewayUrl: string, timeoutMs: number): Promi
   return clicks;
 }
 
+/** Runs `use` on a connection of its own to the bench's Redis, closed after. */
+async function withRedis<T>(redisUrl: string, use: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  try {
+    return await use(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /**
  * Clicks in Redis for these links: entries in the merchant's click stream (one per tap written),
  * and the per-link counters' sum. `classified`: stream entries carry a `kind`, so the counters
@@ -265,8 +272,7 @@ export async function countClicks(
   redisUrl: string,
   merchant: Merchant,
 ): Promise<{ stream: number; counters: number; classified: boolean; sampled: number; kinds: Record<string, number> }> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  try {
+  return withRedis(redisUrl, async (redis) => {
     // Through the store, which applies the counts still pending first.
     const store = createRedisStore(redis);
     let counters = 0;
@@ -281,32 +287,20 @@ export async function countClicks(
       if (kind !== undefined) kinds[kind] = (kinds[kind] ?? 0) + 1;
     }
     return { stream: await redis.xlen(streamKey), counters, classified: Object.keys(kinds).length > 0, sampled: last.length, kinds };
-  } finally {
-    redis.disconnect();
-  }
+  });
 }
 
 /** How many Lua script calls Redis has run since it started (INFO commandstats: EVALSHA, and EVAL when a script was not loaded yet). */
 export async function scriptCalls(redisUrl: string): Promise<number> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  try {
-    const stats = await redis.info('commandstats');
-    let calls = 0;
-    for (const [, count] of stats.matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+)/gm)) calls += Number(count);
-    return calls;
-  } finally {
-    redis.disconnect();
-  }
+  const stats = await withRedis(redisUrl, (redis) => redis.info('commandstats'));
+  let calls = 0;
+  for (const [, count] of stats.matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+)/gm)) calls += Number(count);
+  return calls;
 }
 
 /** Redis's `used_memory`, in bytes. */
 export async function usedMemory(redisUrl: string): Promise<number> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  try {
-    return Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1]);
-  } finally {
-    redis.disconnect();
-  }
+  return Number(/^used_memory:(\d+)/m.exec(await withRedis(redisUrl, (redis) => redis.info('memory')))?.[1]);
 }
 
 /**
@@ -314,22 +308,19 @@ export async function usedMemory(redisUrl: string): Promise<number> {
  * mean of up to 100 markers and of up to 100 visitor states found by SCAN.
  */
 export async function clickFootprint(redisUrl: string, merchant: Merchant): Promise<{ streamEntry: number; marker: number; visit: number }> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  const meanUsage = async (match: string) => {
-    const sizes: number[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys.slice(0, 100 - sizes.length)) sizes.push(Number(await redis.memory('USAGE', key)));
-    } while (cursor !== '0' && sizes.length < 100);
-    return sizes.length === 0 ? NaN : sizes.reduce((sum, size) => sum + size, 0) / sizes.length;
-  };
-  try {
+  return withRedis(redisUrl, async (redis) => {
+    const meanUsage = async (match: string) => {
+      const sizes: number[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys.slice(0, 100 - sizes.length)) sizes.push(Number(await redis.memory('USAGE', key)));
+      } while (cursor !== '0' && sizes.length < 100);
+      return sizes.length === 0 ? NaN : sizes.reduce((sum, size) => sum + size, 0) / sizes.length;
+    };
     const streamKey = `hl:clicks:${merchant.id}`;
     const streamBytes = Number(await redis.memory('USAGE', streamKey, 'SAMPLES', '0'));
     return { streamEntry: streamBytes / (await redis.xlen(streamKey)), marker: await meanUsage('hl:click:*'), visit: await meanUsage('hl:visit:*') };
-  } finally {
-    redis.disconnect();
-  }
+  });
 }

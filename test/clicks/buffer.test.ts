@@ -8,11 +8,10 @@ import type { ClickRecord } from '../../src/domain/click.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import type { ClickSink, Store } from '../../src/store/types.js';
 import type { ClickSpool } from '../../src/clicks/spool.js';
-import { storedLinkClicks, testRedis, type TestRedis } from '../helpers/redis.js';
+import { storedLinkClicks, streamClickIds, testRedis, type TestRedis } from '../helpers/redis.js';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { clickEnricher } from '../../src/clicks/enrich.js';
 import { UserAgentCache } from '../../src/domain/user-agent.js';
-import { streamEntryFields } from '../../src/store/redis/click-fields.js';
 
 const MERCHANT = 'm1';
 
@@ -94,8 +93,7 @@ describe('ClickBuffer writing to the real Redis store', () => {
   let store: Store;
   const buffers: ClickBuffer[] = [];
 
-  const streamIds = async () =>
-    (await server.redis.xrange(`${server.prefix}clicks:${MERCHANT}`, '-', '+')).map(([, fields]) => streamEntryFields(fields).get('clickId'));
+  const streamIds = () => streamClickIds(server.redis, `${server.prefix}clicks:${MERCHANT}`);
 
   const makeBuffer = (sink: ClickSink, options: Partial<ConstructorParameters<typeof ClickBuffer>[1]> = {}) => {
     const buffer = new ClickBuffer(sink, { enrich: clickEnricher(new UserAgentCache()), batchSize: 3, maxBuffered: 1000, ...options });
@@ -373,8 +371,7 @@ describe('ClickBuffer with a spool, writing to the real Redis store', () => {
   const buffers: ClickBuffer[] = [];
   const spools: FileClickSpool[] = [];
 
-  const streamIds = async () =>
-    (await server.redis.xrange(`${server.prefix}clicks:${MERCHANT}`, '-', '+')).map(([, fields]) => streamEntryFields(fields).get('clickId'));
+  const streamIds = () => streamClickIds(server.redis, `${server.prefix}clicks:${MERCHANT}`);
   const openSpool = async () => {
     const spool = await FileClickSpool.open(join(dir, 'clicks.spool'));
     spools.push(spool);

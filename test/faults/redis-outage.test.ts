@@ -6,8 +6,7 @@ import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { postJson, tempSpoolFile } from '../helpers/entry.js';
 import { eventually, sleep, tapLoad } from '../helpers/load.js';
 import { type OwnRedis, startOwnRedis } from '../helpers/own-redis.js';
-import { storedLinkClicks } from '../helpers/redis.js';
-import { streamEntryFields } from '../../src/store/redis/click-fields.js';
+import { storedLinkClicks, streamClickIds } from '../helpers/redis.js';
 
 const ADMIN = 'outage-admin-token-0123456789';
 
@@ -100,8 +99,7 @@ describe('when Redis goes away under load and comes back', { timeout: 60_000 }, 
 
     const check = new Redis(redis.url);
     try {
-      const entries = await check.xrange(`hl:clicks:${merchant.id}`, '-', '+');
-      const ids = entries.map(([, fields]) => streamEntryFields(fields).get('clickId'));
+      const ids = await streamClickIds(check, `hl:clicks:${merchant.id}`);
       expect(ids).toHaveLength(served);
       expect(new Set(ids).size).toBe(served);
       expect(await storedLinkClicks(check, 'hl:', link.code as string)).toBe(String(served));

@@ -1,13 +1,13 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../../src/runtime/node-gateway.js';
-import { streamEntryFields } from '../../src/store/redis/click-fields.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
 import { postJson, tempSpoolFile } from '../helpers/entry.js';
 import { storedLink } from '../helpers/links.js';
 import { eventually, sleep } from '../helpers/load.js';
 import { freePort, type OwnRedis, startOwnRedis } from '../helpers/own-redis.js';
+import { streamClickIds } from '../helpers/redis.js';
 
 const ADMIN = 'refusals-admin-token-0123456789';
 
@@ -170,8 +170,7 @@ describe('a gateway on a Redis that refuses writes', { timeout: 60_000 }, () => 
 
       await admin.config('SET', 'maxmemory', '0');
       await eventually('the held clicks in Redis', async () => (await admin.xlen(stream)) === 21);
-      const clickIds = (await admin.xrange(stream, '-', '+')).map(([, fields]) => streamEntryFields(fields).get('clickId'));
-      expect(new Set(clickIds).size).toBe(21);
+      expect(new Set(await streamClickIds(admin, stream)).size).toBe(21);
       expect(logged.some((line) => line.includes('clicks are written to the store again'))).toBe(true);
     } finally {
       await admin.config('SET', 'maxmemory', '0');
@@ -203,8 +202,7 @@ describe('a gateway on a Redis that refuses writes', { timeout: 60_000 }, () => 
 
       await admin.replicaof('NO', 'ONE');
       await eventually('the held clicks in Redis', async () => (await admin.xlen(stream)) === 10);
-      const clickIds = (await admin.xrange(stream, '-', '+')).map(([, fields]) => streamEntryFields(fields).get('clickId'));
-      expect(new Set(clickIds).size).toBe(10);
+      expect(new Set(await streamClickIds(admin, stream)).size).toBe(10);
     } finally {
       await admin.replicaof('NO', 'ONE');
       await gateway.shutdown();

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { exitCode, postJson, type RunningEntry, startEntry, tempSpoolFile } from '../helpers/entry.js';
 import { eventually, sleep, tapLoad } from '../helpers/load.js';
 import { type OwnRedis, startOwnRedis } from '../helpers/own-redis.js';
-import { streamEntryFields } from '../../src/store/redis/click-fields.js';
+import { streamClickIds } from '../helpers/redis.js';
 
 const ADMIN = 'sigkill-admin-token-0123456789';
 const FLUSH_MS = 50;
@@ -55,8 +55,7 @@ describe('a gateway stopped or killed while Redis is down', { timeout: 60_000 },
     });
     const check = new Redis(redis.url);
     try {
-      const entries = await check.xrange(`hl:clicks:${merchantId}`, '-', '+');
-      return entries.map(([, fields]) => streamEntryFields(fields).get('clickId'));
+      return await streamClickIds(check, `hl:clicks:${merchantId}`);
     } finally {
       check.disconnect();
     }

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { inject } from 'vitest';
+import { streamEntryFields } from '../../src/store/redis/click-fields.js';
 import { redisKeys } from '../../src/store/redis/keys.js';
 import { defineScripts } from '../../src/store/redis/scripts.js';
 
@@ -50,4 +51,9 @@ export async function applyPendingCounts(redis: Redis, prefix: string): Promise<
 export async function storedLinkClicks(redis: Redis, prefix: string, code: string): Promise<string | null> {
   await applyPendingCounts(redis, prefix);
   return redis.get(redisKeys(prefix).linkClicks(code));
+}
+
+/** The click ids in a click stream, oldest first. */
+export async function streamClickIds(redis: Redis, streamKey: string): Promise<(string | undefined)[]> {
+  return (await redis.xrange(streamKey, '-', '+')).map(([, fields]) => streamEntryFields(fields).get('clickId'));
 }
