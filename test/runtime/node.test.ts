@@ -74,8 +74,12 @@ describe('the Node entry (npm start)', () => {
         location: (res.headers.get('location') ?? '').replace(/hl_cid=[^&]+/, 'hl_cid=*').replace(/hl_ts=\d+/, 'hl_ts=*').replace(/hl_sig=[^&#]+/, 'hl_sig=*'),
         cacheControl: res.headers.get('cache-control'),
         referrerPolicy: res.headers.get('referrer-policy'),
+        // Framed the same way: an empty body of a stated length, not a chunked one.
+        contentLength: res.headers.get('content-length'),
+        transferEncoding: res.headers.get('transfer-encoding'),
       });
       expect(shape(fast)).toEqual(shape(throughApp));
+      expect(shape(fast)).toMatchObject({ contentLength: '0', transferEncoding: null });
       expect(shape(fast).location).toBe(`https://item.taobao.com/item.htm?id=7&hl_cid=*&hl_lid=${link.code}&hl_nid=note-7&hl_ts=*&hl_kid=k1&hl_sig=*#top`);
       const head = await fetch(`http://127.0.0.1:${port}/${link.code}`, { method: 'HEAD', redirect: 'manual' });
       expect(head.status).toBe(302);

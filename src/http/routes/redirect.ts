@@ -33,8 +33,10 @@ function refusal(request: Request, status: 404 | 410, code: string, title: strin
 const notFound = (request: Request) =>
   refusal(request, 404, 'link-not-found', 'Link not found', 'No link has this address; check it was copied whole.');
 
+// Without a stated length, node:http frames an empty body as chunked: the same answer would then differ
+// by whether the link was cached (and a link routed by device is always answered here).
 function redirect(location: string): Response {
-  return new Response(null, { status: 302, headers: { location, ...REDIRECT_HEADERS } });
+  return new Response(null, { status: 302, headers: { location, ...REDIRECT_HEADERS, 'content-length': '0' } });
 }
 
 /**
