@@ -6,14 +6,15 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY config ./config
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm run build
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=8787
 WORKDIR /app
+# The bundle holds every package the gateway runs, so the image carries no node_modules; package.json
+# makes its .js an ES module. A test runs the bundle from these files alone (test/runtime/bundle.test.ts).
 COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=build /app/dist/runtime/node.bundle.js ./dist/runtime/
 COPY --from=build /app/config ./config
 # The click spool (HANGLINK_CLICK_SPOOL): mount a volume here per container so a crash's clicks are replayed.
 RUN mkdir -p /app/data && chown node:node /app/data

@@ -34,10 +34,10 @@ export const START_COMMAND = (JSON.parse(readFileSync(join(ROOT, 'package.json')
 /** What `npm start` runs after `node`: its flags and the bundle. */
 export const BUNDLED_ENTRY = START_COMMAND.slice(1);
 
-/** The Node entry in a child process of its own (with its own spool unless given one). */
-export function startEntry(env: Record<string, string>, entry: readonly string[] = SOURCE_ENTRY): RunningEntry {
+/** The Node entry in a child process of its own (with its own spool unless given one), run from `cwd`. */
+export function startEntry(env: Record<string, string>, entry: readonly string[] = SOURCE_ENTRY, cwd = ROOT): RunningEntry {
   const child = spawn(process.execPath, [...entry], {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? '', PORT: '0', HANGLINK_CLICK_SPOOL: tempSpoolFile(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,10 +1,12 @@
 // `npm start` and the Docker image run the Node entry bundled into one file (package.json's
-// "bundle" script). Built here by that same script, the bundle must start, answer a tap with a
-// signed redirect, and write the click on SIGTERM: what a bundling mistake (a module left out, a
-// path resolved from the wrong place) would break.
+// "bundle" script). Built here by that same script, and run from a folder that holds only what the
+// image holds (no node_modules), the bundle must start, answer a tap with a signed redirect, and
+// write the click on SIGTERM: what a bundling mistake (a package left out of the bundle, a path
+// resolved from the wrong place) or a file missing from the image would break.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { verifyAttribution } from '../../src/domain/attribution.js';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
@@ -14,14 +16,34 @@ import { storedLinkClicks, testRedis, type TestRedis } from '../helpers/redis.js
 const ADMIN = 'bundle-admin-token-0123456789';
 const SIGNING_KEY = { id: 'k1', secret: 'bundle-signing-secret-0123456789' };
 
-describe('the bundled Node entry (npm start)', { timeout: 60_000 }, () => {
+const DOCKERFILE = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+
+/** The files the image's last stage copies from the build stage, as [path in the repo, path in the image's /app]. */
+function imageFiles(): [from: string, to: string][] {
+  const lastStage = DOCKERFILE.slice(DOCKERFILE.lastIndexOf('\nFROM '));
+  return [...lastStage.matchAll(/^COPY --from=build \/app\/(\S+) (\S+)$/gm)].map(([, from = '', to = '']) => [from, to.endsWith('/') ? join(to, basename(from)) : to]);
+}
+
+describe('the bundled Node entry (npm start), from the Docker image\'s files alone', { timeout: 60_000 }, () => {
   let redis: TestRedis;
+  let image: string;
   beforeAll(async () => {
     redis = await testRedis();
     const built = spawnSync('npm', ['run', 'bundle', '--silent'], { cwd: ROOT, encoding: 'utf8' });
     expect(built.status, built.stderr).toBe(0);
+    image = mkdtempSync(join(tmpdir(), 'hanglink-image-'));
+    for (const [from, to] of imageFiles()) cpSync(join(ROOT, from), join(image, to), { recursive: true });
   });
-  afterAll(() => redis.cleanup());
+  afterAll(() => {
+    rmSync(image, { recursive: true, force: true });
+    return redis.cleanup();
+  });
+
+  it('copies the bundle and no node_modules into the image', () => {
+    const copied = imageFiles().map(([, to]) => to);
+    expect(copied).toContain(join('dist', 'runtime', 'node.bundle.js'));
+    expect(copied.filter((path) => path.includes('node_modules'))).toEqual([]);
+  });
 
   it('starts, answers a tap with a signed 302 to the item, and writes its click on SIGTERM', async () => {
     const gateway = startEntry(
@@ -32,6 +54,7 @@ describe('the bundled Node entry (npm start)', { timeout: 60_000 }, () => {
         HANGLINK_SIGNING_KEYS: `${SIGNING_KEY.id}:${SIGNING_KEY.secret}`,
       },
       BUNDLED_ENTRY,
+      image,
     );
     try {
       const base = `http://127.0.0.1:${await gateway.port}`;
@@ -53,7 +76,7 @@ describe('the bundled Node entry (npm start)', { timeout: 60_000 }, () => {
 
 describe('the Docker image', () => {
   it('runs what npm start runs, node flags included', () => {
-    const command = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    const command = /^CMD (\[.*\])$/m.exec(DOCKERFILE)?.[1];
     expect(command, 'the Dockerfile has no CMD in exec form').toBeDefined();
     expect(JSON.parse(command as string)).toEqual(START_COMMAND);
     expect(START_COMMAND.at(-1)).toBe('dist/runtime/node.bundle.js');
