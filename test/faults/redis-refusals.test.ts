@@ -133,7 +133,7 @@ describe('a gateway on a Redis that refuses writes', { timeout: 60_000 }, () => 
       const item = { url: 'https://item.taobao.com/item.htm?id=8', noteId: 'n-8', category: 'beauty' };
 
       await admin.config('SET', 'maxmemory', '1');
-      for (const refused of [await mint('/v1/links', item), await mint('/v1/links/bulk', { links: [item] })]) {
+      for (const refused of [await mint('/v1/links', item), await mint('/v1/links/bulk', { items: [item] })]) {
         expect(refused.status).toBe(503);
         expect(refused.headers.get('content-type')).toBe('application/problem+json');
         expect(refused.headers.get('retry-after')).toBe('30');
