@@ -279,7 +279,7 @@ export async function countClicks(
     for (let i = 0; i < merchant.codes.length; i += 1000) {
       for (const count of (await store.clickCounts(merchant.codes.slice(i, i + 1000))).values()) counters += count;
     }
-    const streamKey = `hl:clicks:${merchant.id}`;
+    const streamKey = redisKeys().clickStream(merchant.id);
     const last = await redis.xrevrange(streamKey, '+', '-', 'COUNT', 5000);
     const kinds: Record<string, number> = {};
     for (const [, fields] of last) {
@@ -319,8 +319,9 @@ export async function clickFootprint(redisUrl: string, merchant: Merchant): Prom
       } while (cursor !== '0' && sizes.length < 100);
       return sizes.length === 0 ? NaN : sizes.reduce((sum, size) => sum + size, 0) / sizes.length;
     };
-    const streamKey = `hl:clicks:${merchant.id}`;
+    const keys = redisKeys();
+    const streamKey = keys.clickStream(merchant.id);
     const streamBytes = Number(await redis.memory('USAGE', streamKey, 'SAMPLES', '0'));
-    return { streamEntry: streamBytes / (await redis.xlen(streamKey)), marker: await meanUsage('hl:click:*'), visit: await meanUsage('hl:visit:*') };
+    return { streamEntry: streamBytes / (await redis.xlen(streamKey)), marker: await meanUsage(keys.click('*')), visit: await meanUsage(keys.visit('*', '*')) };
   });
 }
