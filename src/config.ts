@@ -3,6 +3,7 @@ import { type CategoryPolicy, parseCategoryPolicy } from './domain/categories.js
 import { KEY_ID_PATTERN, type SigningKey } from './domain/attribution.js';
 import type { AllowedHosts } from './domain/destination.js';
 import type { ClickPolicy } from './domain/click.js';
+import { DEFAULT_ATTRIBUTION_WINDOW_DAYS } from './domain/conversion.js';
 
 export interface Config {
   production: boolean;
@@ -262,7 +263,7 @@ export function loadConfig(env: Env, readCategories: () => string): LoadedConfig
     },
     appSchemes: appSchemes(env.HANGLINK_APP_SCHEMES ?? 'taobao,tmall', problems),
     apiRateLimitPerMinute: integer(env, 'HANGLINK_API_RATE_LIMIT', 600, 1, 1_000_000, problems),
-    attributionWindowMs: integer(env, 'HANGLINK_ATTRIBUTION_WINDOW_DAYS', 7, 1, 90, problems) * 24 * 3_600_000,
+    attributionWindowMs: integer(env, 'HANGLINK_ATTRIBUTION_WINDOW_DAYS', DEFAULT_ATTRIBUTION_WINDOW_DAYS, 1, 90, problems) * 24 * 3_600_000,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, generated };

@@ -16,6 +16,20 @@ export interface ConversionInput {
 /** Order ids key the record that keeps an order from counting twice, so they share the other ids' alphabet. */
 export const ORDER_ID_PATTERN = ID_PATTERN;
 
+const DAY_MS = 24 * 3_600_000;
+
+/** How long after a click an order counts and a landing verifies, unless configured otherwise. */
+export const DEFAULT_ATTRIBUTION_WINDOW_DAYS = 7;
+export const DEFAULT_ATTRIBUTION_WINDOW_MS = DEFAULT_ATTRIBUTION_WINDOW_DAYS * DAY_MS;
+
+/**
+ * How long a click id stays known to the stores: the attribution window, and a day more, as an order
+ * placed on the window's last day may be reported the day after.
+ */
+export function clickLifetimeSeconds(attributionWindowMs: number): number {
+  return (attributionWindowMs + DAY_MS) / 1000;
+}
+
 /** How far the merchant's clock may run ahead of ours, as for signed landings. */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 

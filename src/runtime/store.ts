@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { type Config, ConfigError } from '../config.js';
+import { clickLifetimeSeconds } from '../domain/conversion.js';
 import { createMemoryStore } from '../store/memory/store.js';
 import { createRedisStore } from '../store/redis/store.js';
 import type { Store } from '../store/types.js';
@@ -42,6 +43,7 @@ export function redisEvictionWarning(info: string): string | null {
  * may evict hanglink's keys is warned about, on every connection.
  */
 export function openStore(config: Config, log: Log): { store: Store; kind: 'redis' | 'memory'; ready: Promise<void> } {
+  const clickTtlSeconds = clickLifetimeSeconds(config.attributionWindowMs);
   if (config.redisUrl === null) {
     log(
       [
@@ -52,7 +54,7 @@ export function openStore(config: Config, log: Log): { store: Store; kind: 'redi
         '',
       ].join('\n'),
     );
-    return { store: createMemoryStore({ clickPolicy: config.clickPolicy }), kind: 'memory', ready: Promise.resolve() };
+    return { store: createMemoryStore({ clickPolicy: config.clickPolicy, clickTtlSeconds }), kind: 'memory', ready: Promise.resolve() };
   }
   // Fail fast while Redis is away rather than queue: a tap or API call must not hang on it. The
   // redirect keeps serving cached links, clicks wait in the buffer, the rest answers 503.
@@ -88,5 +90,5 @@ export function openStore(config: Config, log: Log): { store: Store; kind: 'redi
       );
     });
   });
-  return { store: createRedisStore(redis, { prefix: config.redisPrefix, clickPolicy: config.clickPolicy }), kind: 'redis', ready };
+  return { store: createRedisStore(redis, { prefix: config.redisPrefix, clickPolicy: config.clickPolicy, clickTtlSeconds }), kind: 'redis', ready };
 }

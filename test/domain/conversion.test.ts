@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAttribution, type ConversionInput, checkOrderReport, ORDER_ID_PATTERN } from '../../src/domain/conversion.js';
+import { checkAttribution, checkOrderReport, clickLifetimeSeconds, type ConversionInput, ORDER_ID_PATTERN } from '../../src/domain/conversion.js';
 import { HanglinkError } from '../../src/domain/errors.js';
 
 const MINUTE = 60_000;
@@ -86,5 +86,13 @@ describe('checkOrderReport, then checkAttribution', () => {
       expect(() => check({ orderId }), orderId).not.toThrow();
       expect(ORDER_ID_PATTERN.test(orderId)).toBe(true);
     }
+  });
+});
+
+describe('clickLifetimeSeconds', () => {
+  it('keeps a click known for the attribution window and a day more', () => {
+    const DAY_MS = 24 * 3_600_000;
+    expect(clickLifetimeSeconds(7 * DAY_MS)).toBe(8 * 24 * 3600);
+    expect(clickLifetimeSeconds(90 * DAY_MS)).toBe(91 * 24 * 3600);
   });
 });

@@ -1,4 +1,5 @@
 import { classifyClick, type ClickPolicy, COUNTERS_BY_KIND, DEFAULT_CLICK_POLICY } from '../../domain/click.js';
+import { clickLifetimeSeconds, DEFAULT_ATTRIBUTION_WINDOW_MS } from '../../domain/conversion.js';
 import { dayBucket, hourBucket, minuteOf } from '../../domain/time-buckets.js';
 import { ClicksOutOfOrder } from '../errors.js';
 import { groupsOf } from '../groups.js';
@@ -25,7 +26,7 @@ export interface MemoryStoreOptions {
 
 type Counts = Partial<Record<CounterName, number>>;
 
-const DEFAULT_CLICK_TTL_SECONDS = 8 * 24 * 3600;
+const DEFAULT_CLICK_TTL_SECONDS = clickLifetimeSeconds(DEFAULT_ATTRIBUTION_WINDOW_MS);
 
 interface MerchantIndexes {
   all: Set<string>;

@@ -3,6 +3,7 @@ import type { Link } from '../../domain/link.js';
 import type { Merchant } from '../../domain/merchant.js';
 import { codeOfMember, listingMember, liveLinks, pageOfMembers, type MemberFilter } from '../listing.js';
 import { type ClickPolicy, DEFAULT_CLICK_POLICY } from '../../domain/click.js';
+import { clickLifetimeSeconds, DEFAULT_ATTRIBUTION_WINDOW_MS } from '../../domain/conversion.js';
 import type { CounterName, GroupCounters, Store } from '../types.js';
 import { ClicksOutOfOrder } from '../errors.js';
 import { redisAttribution } from './attribution.js';
@@ -21,7 +22,7 @@ export interface RedisStoreOptions {
   countsFoldAt?: number;
 }
 
-const DEFAULT_CLICK_TTL_SECONDS = 8 * 24 * 3600;
+const DEFAULT_CLICK_TTL_SECONDS = clickLifetimeSeconds(DEFAULT_ATTRIBUTION_WINDOW_MS);
 // Bound how long one script holds Redis.
 const CLICKS_PER_SCRIPT = 200;
 const COUNTER_HASHES_PER_SCRIPT = 2000;
