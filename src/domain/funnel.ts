@@ -6,6 +6,7 @@ export interface Counters {
   clicks: number;
   uniqueClicks: number;
   botClicks: number;
+  suspectClicks: number;
   orders: number;
   gmvMinor: number;
   newCustomers: number;
@@ -18,6 +19,8 @@ export interface FunnelFigures {
   clicks: number;
   uniqueClicks: number;
   botClicks: number;
+  /** Taps past the flood limit: redirected, but neither clicks nor unique clicks. */
+  suspectClicks: number;
   /** clicks / impressions */
   ctr: number | null;
   orders: number;
@@ -33,7 +36,7 @@ export interface FunnelFigures {
 }
 
 export function emptyCounters(): Counters {
-  return { impressions: 0, clicks: 0, uniqueClicks: 0, botClicks: 0, orders: 0, gmvMinor: 0, newCustomers: 0, spendMinor: 0 };
+  return { impressions: 0, clicks: 0, uniqueClicks: 0, botClicks: 0, suspectClicks: 0, orders: 0, gmvMinor: 0, newCustomers: 0, spendMinor: 0 };
 }
 
 export function addCounters(a: Counters, b: Counters): Counters {
@@ -42,6 +45,7 @@ export function addCounters(a: Counters, b: Counters): Counters {
     clicks: a.clicks + b.clicks,
     uniqueClicks: a.uniqueClicks + b.uniqueClicks,
     botClicks: a.botClicks + b.botClicks,
+    suspectClicks: a.suspectClicks + b.suspectClicks,
     orders: a.orders + b.orders,
     gmvMinor: a.gmvMinor + b.gmvMinor,
     newCustomers: a.newCustomers + b.newCustomers,
@@ -64,6 +68,7 @@ export function funnelFigures(c: Counters): FunnelFigures {
     clicks: c.clicks,
     uniqueClicks: c.uniqueClicks,
     botClicks: c.botClicks,
+    suspectClicks: c.suspectClicks,
     ctr: ratio(c.clicks, c.impressions),
     orders: c.orders,
     gmv: formatAmount(c.gmvMinor),

@@ -6,6 +6,7 @@ const SOME: Counters = {
   clicks: 50,
   uniqueClicks: 40,
   botClicks: 5,
+  suspectClicks: 2,
   orders: 4,
   gmvMinor: 4 * 129_910,
   newCustomers: 3,
@@ -19,6 +20,7 @@ describe('funnelFigures', () => {
       clicks: 50,
       uniqueClicks: 40,
       botClicks: 5,
+      suspectClicks: 2,
       ctr: 0.05,
       orders: 4,
       gmv: 5196.4,
@@ -89,6 +91,7 @@ describe('the worked case: a coffee-machine brand, one quarter', () => {
       clicks: 300_000 / scale,
       uniqueClicks: 250_000 / scale,
       botClicks: 9_000 / scale,
+      suspectClicks: 0,
       orders: 210_000 / scale,
       gmvMinor,
       newCustomers: Math.round(spendMinor / 300),
@@ -116,6 +119,7 @@ describe('the worked case: a coffee-machine brand, one quarter', () => {
       clicks: 300,
       uniqueClicks: 250,
       botClicks: 9,
+      suspectClicks: 0,
       orders: 210,
       gmvMinor: 480_000,
       newCustomers: 198,
@@ -133,13 +137,14 @@ describe('the worked case: a coffee-machine brand, one quarter', () => {
 
 describe('addCounters', () => {
   it('adds field by field', () => {
-    const a: Counters = { impressions: 1, clicks: 2, uniqueClicks: 3, botClicks: 4, orders: 5, gmvMinor: 6, newCustomers: 7, spendMinor: 8 };
-    const b: Counters = { impressions: 10, clicks: 20, uniqueClicks: 30, botClicks: 40, orders: 50, gmvMinor: 60, newCustomers: 70, spendMinor: 80 };
+    const a: Counters = { impressions: 1, clicks: 2, uniqueClicks: 3, botClicks: 4, suspectClicks: 9, orders: 5, gmvMinor: 6, newCustomers: 7, spendMinor: 8 };
+    const b: Counters = { impressions: 10, clicks: 20, uniqueClicks: 30, botClicks: 40, suspectClicks: 90, orders: 50, gmvMinor: 60, newCustomers: 70, spendMinor: 80 };
     expect(addCounters(a, b)).toEqual({
       impressions: 11,
       clicks: 22,
       uniqueClicks: 33,
       botClicks: 44,
+      suspectClicks: 99,
       orders: 55,
       gmvMinor: 66,
       newCustomers: 77,

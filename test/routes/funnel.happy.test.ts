@@ -19,6 +19,7 @@ type Figures = {
   clicks: number;
   uniqueClicks: number;
   botClicks: number;
+  suspectClicks: number;
   ctr: number | null;
   orders: number;
   gmv: number;
@@ -35,12 +36,13 @@ interface Raw {
   clicks: number;
   uniqueClicks: number;
   botClicks: number;
+  suspectClicks: number;
   orders: number;
   gmvMinor: number;
   newCustomers: number;
   spendMinor: number;
 }
-const zero = (): Raw => ({ impressions: 0, clicks: 0, uniqueClicks: 0, botClicks: 0, orders: 0, gmvMinor: 0, newCustomers: 0, spendMinor: 0 });
+const zero = (): Raw => ({ impressions: 0, clicks: 0, uniqueClicks: 0, botClicks: 0, suspectClicks: 0, orders: 0, gmvMinor: 0, newCustomers: 0, spendMinor: 0 });
 
 // The rules: ratios only over a positive denominator, kept to 6 significant digits; a cost is money, to the cent.
 const ratio = (n: number, d: number) => (d > 0 ? Number((n / d).toPrecision(6)) : null);
@@ -50,6 +52,7 @@ function figures(r: Raw): Figures {
     clicks: r.clicks,
     uniqueClicks: r.uniqueClicks,
     botClicks: r.botClicks,
+    suspectClicks: r.suspectClicks,
     ctr: ratio(r.clicks, r.impressions),
     orders: r.orders,
     gmv: r.gmvMinor / 100,
@@ -285,6 +288,7 @@ describe('the funnel of a scripted scenario', () => {
       clicks: 18,
       uniqueClicks: 14,
       botClicks: 4,
+      suspectClicks: 0,
       orders: 8,
       gmvMinor: 12_990 + 5_000 + 8_850 + 19_900 + 1 + 7_777 + 4_400 + 2_500 - 1_990,
       newCustomers: 5,
@@ -599,7 +603,8 @@ describe('exporting clicks', () => {
     expect(f.clicks).toBe(kinds('unique') + kinds('repeat'));
     expect(f.uniqueClicks).toBe(kinds('unique'));
     expect(f.botClicks).toBe(kinds('bot'));
-    expect(f.clicks + f.botClicks + kinds('suspect')).toBe(lines.length);
+    expect(f.suspectClicks).toBe(kinds('suspect'));
+    expect(f.clicks + f.botClicks + f.suspectClicks).toBe(lines.length);
     // And per link.
     const perLink = await stats(gw, m.apiKey, 'groupBy=link&interval=total');
     for (const code of codes) {
@@ -607,6 +612,7 @@ describe('exporting clicks', () => {
       const mine = lines.filter((x) => x.linkCode === code);
       expect(l.clicks).toBe(mine.filter((x) => x.kind === 'unique' || x.kind === 'repeat').length);
       expect(l.botClicks).toBe(mine.filter((x) => x.kind === 'bot').length);
+      expect(l.suspectClicks).toBe(mine.filter((x) => x.kind === 'suspect').length);
     }
   });
 });
