@@ -90,13 +90,17 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
   });
   const impressions = new ImpressionCounter(store, { onFlushError: (error) => impressionFlushes.failed(error), onFlushed: () => impressionFlushes.succeeded() });
   impressions.start(config.clicks.flushIntervalMs);
-  const { app, plainTap, linkCache } = createApp({ config, store, storeKind: kind, clicks, impressions, userAgents, clientIp: clientIp(config.trustProxy) });
-  const linkChanges = store.watchLinkChanges?.(linkChangesInto(linkCache, config.linkCache.ttlMs, log));
 
-  const server = createServer(withFastTaps(plainTap, getRequestListener(app.fetch), config.trustProxy));
+  // Bound before the app is built, so that with PORT=0 short URLs name the port the system gave. No
+  // request is taken until the handler is in place: nothing below waits before that.
+  const server = createServer();
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const port = (server.address() as AddressInfo).port;
-  log(`hanglink: listening on http://localhost:${port} (store: ${kind}, short URLs: ${config.publicUrl}/<code>)`);
+  const served = config.port === 0 && env.HANGLINK_PUBLIC_URL === undefined ? { ...config, publicUrl: `http://localhost:${port}` } : config;
+  const { app, plainTap, linkCache } = createApp({ config: served, store, storeKind: kind, clicks, impressions, userAgents, clientIp: clientIp(config.trustProxy) });
+  const linkChanges = store.watchLinkChanges?.(linkChangesInto(linkCache, config.linkCache.ttlMs, log));
+  server.on('request', withFastTaps(plainTap, getRequestListener(app.fetch), config.trustProxy));
+  log(`hanglink: listening on http://localhost:${port} (store: ${kind}, short URLs: ${served.publicUrl}/<code>)`);
 
   let stopping: Promise<void> | null = null;
   const shutdown = () =>
@@ -115,5 +119,5 @@ export async function startGateway(env: Env, log: Log = (line) => console.log(li
       await store.close().catch(() => {});
       if (written.status === 'rejected') throw written.reason;
     })());
-  return { config, port, clicks, shutdown };
+  return { config: served, port, clicks, shutdown };
 }

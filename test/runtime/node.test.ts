@@ -161,6 +161,24 @@ describe('the Node entry (npm start)', () => {
     }
   });
 
+  it('on PORT=0 names the port the system gave in short URLs, unless HANGLINK_PUBLIC_URL says otherwise', async () => {
+    const [own, set] = [startEntry({ HANGLINK_ADMIN_TOKEN: ADMIN }), startEntry({ HANGLINK_ADMIN_TOKEN: ADMIN, HANGLINK_PUBLIC_URL: 'https://go.example.com' })];
+    try {
+      const shortUrlFrom = async (port: number) => {
+        const merchant = await api(port, '/v1/admin/merchants', ADMIN, { name: 'port zero' });
+        const link = await api(port, '/v1/links', merchant.apiKey as string, { url: 'https://item.taobao.com/item.htm?id=1', noteId: 'note-1', category: 'beauty' });
+        return link.shortUrl as string;
+      };
+      const port = await own.port;
+      expect(await shortUrlFrom(port)).toMatch(new RegExp(`^http://localhost:${port}/[A-Za-z0-9_-]+$`));
+      expect(own.output()).toContain(`short URLs: http://localhost:${port}/<code>`);
+      expect(await shortUrlFrom(await set.port)).toMatch(/^https:\/\/go\.example\.com\/[A-Za-z0-9_-]+$/);
+    } finally {
+      own.child.kill('SIGKILL');
+      set.child.kill('SIGKILL');
+    }
+  });
+
   it('refuses to start in production without an admin token and signing keys, naming both', async () => {
     const gateway = startEntry({ NODE_ENV: 'production' });
     expect(await exitCode(gateway.child)).toBe(1);
