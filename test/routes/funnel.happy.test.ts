@@ -489,6 +489,13 @@ describe('verifying a landing', () => {
     expect(await verify(b.apiKey, landing)).toMatchObject({ valid: false, reason: 'unknown-click' });
   });
 
+  it('a landing whose click is not written yet is an unknown click that says to retry, and verifies once it is', async () => {
+    const early = (await tap(gw, code, '10.1.1.2')).headers.get('location') ?? '';
+    expect(await verify(a.apiKey, early)).toMatchObject({ valid: false, reason: 'unknown-click', detail: expect.stringContaining('retry') });
+    await gw.flush();
+    expect(await verify(a.apiKey, early)).toMatchObject({ valid: true, linkCode: code });
+  });
+
   it('a landing older than the window has expired', async () => {
     gw.clock.now = clickedAt + 8 * DAY_MS;
     try {

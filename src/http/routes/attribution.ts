@@ -19,7 +19,7 @@ const REASONS: Record<VerifyFailure | 'unknown-click', string> = {
   'unknown-key': 'hl_kid names no signing key the gateway accepts: never configured, or retired and past its end.',
   expired: 'The landing is older than the attribution window.',
   'from-the-future': 'hl_ts is ahead of the gateway’s clock.',
-  'unknown-click': 'The signature holds, but this merchant has no such click.',
+  'unknown-click': 'The signature holds, but this merchant has no such click, or not yet: a click is written moments after its tap, so retry a landing verified at once.',
 };
 
 const verify = createRoute({
