@@ -1,3 +1,4 @@
+import { namesAttributionParameter } from './attribution.js';
 import { type AllowedHosts, hostAllowed } from './destination.js';
 import { invalid } from './errors.js';
 
@@ -42,5 +43,6 @@ export function parseAppUrl(
   if (!HOST.test(host)) throw refuse('does not name a valid host.');
   if (!hostAllowed(host, allowedHosts)) throw refuse(`host "${host}" is not on the allowed hosts.`);
   if (!PATH_AND_QUERY.test(path + query)) throw refuse('has characters a URL path or query may not hold unencoded.');
+  if (namesAttributionParameter(new URLSearchParams(query))) throw refuse('must not carry hl_ parameters: the gateway appends its own, signed.');
   return `${scheme}://${host}${path}${query}`;
 }

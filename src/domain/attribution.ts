@@ -30,6 +30,16 @@ export interface AttributionFields {
 
 export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
+/**
+ * Whether a query already names a parameter of the attribution's own prefix (in any case, however
+ * encoded). A destination holding one would land with two sets: the signature covers the last, but a
+ * store reading the first of each name would take the planted one.
+ */
+export function namesAttributionParameter(query: URLSearchParams): boolean {
+  for (const name of query.keys()) if (name.slice(0, 3).toLowerCase() === 'hl_') return true;
+  return false;
+}
+
 export function canonicalString(destination: string, fields: AttributionFields, keyId: string): string {
   return `${SCHEME_VERSION}\n${destination}\n${fields.clickId}\n${fields.linkCode}\n${fields.noteId}\n${fields.timestamp}\n${keyId}`;
 }

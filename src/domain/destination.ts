@@ -1,3 +1,4 @@
+import { namesAttributionParameter } from './attribution.js';
 import { invalid } from './errors.js';
 
 /**
@@ -74,6 +75,9 @@ export function parseDestination(raw: unknown, allowed: AllowedHosts, field = 'u
       field,
       host,
     });
+  }
+  if (namesAttributionParameter(url.searchParams)) {
+    throw invalid('invalid-destination', `${field} must not carry hl_ parameters: the gateway appends its own, signed.`, { field });
   }
   const href = url.href;
   const hashAt = href.indexOf('#');

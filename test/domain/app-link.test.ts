@@ -58,6 +58,8 @@ describe('parseAppUrl refuses', () => {
     ['a percent-encoded host', 'taobao://item%2etaobao.com/item.htm'],
     ['a missing host', 'taobao:///item.htm?id=1'],
     ['a missing path', 'taobao://item.taobao.com?id=1'],
+    ['attribution parameters of its own', 'taobao://item.taobao.com/item.htm?id=1&hl_cid=planted'],
+    ['a percent-encoded attribution parameter', 'taobao://item.taobao.com/item.htm?id=1&%68l_sig=x'],
     ['no slashes', 'taobao:item.taobao.com/item.htm'],
     ['a fragment', 'taobao://item.taobao.com/item.htm?id=1#top'],
     ['a backslash', 'taobao://item.taobao.com\\@evil.example/item.htm'],

@@ -58,6 +58,7 @@ describe('parseDestination accepts https item URLs on allowed hosts', () => {
     'https://shop105437.taobao.com/',
     'https://taobao.com/',
     'https://item.taobao.com/item.htm?id=1&spm=a21bo.1#description',
+    'https://item.taobao.com/item.htm?id=1&xhl_cid=2&hl=3&h_l_sig=4',
   ])('accepts %s unchanged, query and fragment included', (raw) => {
     const destination = parseDestination(raw, ALLOWED);
     expect(destination.url).toBe(raw);
@@ -179,6 +180,11 @@ describe('parseDestination refuses anything that is not a plain https URL on an 
     ['an empty string', ''],
     ['only a scheme', 'https://'],
     ['a bare host', 'item.taobao.com/item.htm'],
+    // The gateway appends its own: a planted set would be what a store reading the first of each name takes.
+    ['an hl_ parameter of its own', 'https://item.taobao.com/item.htm?id=1&hl_cid=planted'],
+    ['an hl_ parameter first', 'https://item.taobao.com/item.htm?hl_lid=other&id=1'],
+    ['an hl_ parameter in capitals', 'https://item.taobao.com/item.htm?id=1&HL_SIG=x'],
+    ['a percent-encoded hl_ parameter', 'https://item.taobao.com/item.htm?id=1&h%6C_nid=x'],
   ])('refuses %s', (_, raw) => {
     expectRefused(raw);
   });

@@ -58,6 +58,7 @@ const BAD_APP_URLS: ReadonlyArray<[string, string, RegExp]> = [
   ['user info', 'taobao://evil.example@item.taobao.com/x', /user info/],
   ['a fragment', 'taobao://item.taobao.com/item.htm?id=1#frag', /fragment/],
   ['an empty string', '', /non-empty/],
+  ['attribution parameters of its own', 'taobao://item.taobao.com/item.htm?id=1&hl_cid=planted', /hl_ parameters/],
 ];
 
 describe('appUrl', () => {
@@ -90,6 +91,7 @@ describe('ios, android and desktop destinations', () => {
     ['an app scheme', 'taobao://item.taobao.com/item.htm?id=1', 'invalid-destination'],
     ['javascript:', 'javascript:alert(1)', 'invalid-destination'],
     ['a port', 'https://item.taobao.com:8443/item.htm', 'invalid-destination'],
+    ['attribution parameters of its own', 'https://item.taobao.com/item.htm?id=1&hl_sig=planted', 'invalid-destination'],
   ];
   const cases = FIELDS.flatMap((field) => BAD.map(([name, url, type]) => [field, name, url, type] as const));
 

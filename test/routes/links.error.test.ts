@@ -93,6 +93,7 @@ describe('POST /v1/links: destinations', () => {
     ['leading whitespace', ' https://item.taobao.com/x', 'invalid-destination'],
     ['a newline', 'https://item.taobao.com/x\n', 'invalid-destination'],
     ['an empty string', '', 'invalid-destination'],
+    ['attribution parameters of its own', 'https://item.taobao.com/item.htm?id=1&hl_cid=planted&hl_lid=other', 'invalid-destination'],
     ['over 2048 characters', `https://item.taobao.com/item.htm?id=${'1'.repeat(2048)}`, 'validation-failed'],
   ])('%s -> 400, nothing stored', async (_what, url, type) => {
     const body = await refused(() => mint(good({ url })), 400, type);
@@ -399,6 +400,7 @@ describe('PATCH /v1/links/:code', () => {
     ['http', { url: 'http://item.taobao.com/x' }, 'invalid-destination'],
     ['javascript:', { url: 'javascript:alert(1)' }, 'invalid-destination'],
     ['user info', { url: 'https://item.taobao.com@evil.example' }, 'invalid-destination'],
+    ['attribution parameters of its own', { url: 'https://item.taobao.com/item.htm?id=1&hl_nid=planted' }, 'invalid-destination'],
     ['a url that is null', { url: null }, 'validation-failed'],
     ['an expiry in the past', { expiresAt: '2001-01-01T00:00:00Z' }, 'invalid-expiry'],
     ['an expiry that is not a date', { expiresAt: 'soon' }, 'validation-failed'],
