@@ -1,6 +1,7 @@
 import { HanglinkError, invalid } from './errors.js';
 import { type AllowedHosts, type Destination, hostAllowed, parseDestination, splitVettedUrl } from './destination.js';
 import { parseAppUrl } from './app-link.js';
+import { namesAttributionParameter } from './attribution.js';
 import { type CategoryPolicy, checkCategory } from './categories.js';
 import type { Merchant } from './merchant.js';
 
@@ -195,12 +196,14 @@ export function withDefaults(link: Link): Link {
 
 export function prepareForRedirect(stored: Link, allowedHosts: AllowedHosts, clicksSoFar: number): ResolvedLink {
   const link = withDefaults(stored);
-  const hosts = [link.url, link.ios, link.android, link.desktop, link.appUrl].flatMap((url) => (url === null ? [] : [new URL(url).hostname]));
+  const urls = [link.url, link.ios, link.android, link.desktop, link.appUrl].flatMap((url) => (url === null ? [] : [new URL(url)]));
   return {
     link,
     destination: splitVettedUrl(link.url),
     expiresAtMs: link.expiresAt === null ? null : Date.parse(link.expiresAt),
-    destinationAllowed: hosts.every((host) => hostAllowed(host, allowedHosts)),
+    // Checked on every load, not only at mint: the operator may have removed a host since, and links
+    // stored before hl_ parameters were refused may carry some.
+    destinationAllowed: urls.every((url) => hostAllowed(url.hostname, allowedHosts) && !namesAttributionParameter(url.searchParams)),
     routesByDevice: ROUTE_FIELDS.some((field) => link[field] !== null),
     clicksSoFar,
   };

@@ -394,6 +394,16 @@ describe('prepareForRedirect and resolveLink', () => {
     expect(resolveLink(resolved, nowMs)).toEqual({ outcome: 'gone', reason: 'destination-not-allowed' });
   });
 
+  it.each([
+    ['url', { url: 'https://item.taobao.com/item.htm?id=1&hl_cid=planted' }],
+    ['ios', { ios: 'https://item.taobao.com/ios?hl_lid=other' }],
+    ['appUrl', { appUrl: 'taobao://item.taobao.com/item.htm?id=1&HL_SIG=x' }],
+  ])('disallows a link stored with hl_ parameters in its %s (from before they were refused at mint)', (_, routes) => {
+    const resolved = prepareForRedirect({ ...base, ...routes }, DEFAULT_ALLOWED_HOSTS, 0);
+    expect(resolved.destinationAllowed).toBe(false);
+    expect(resolveLink(resolved, nowMs)).toEqual({ outcome: 'gone', reason: 'destination-not-allowed' });
+  });
+
   it('routes by device only when a route field is set', () => {
     expect(prepareForRedirect(base, DEFAULT_ALLOWED_HOSTS, 0).routesByDevice).toBe(false);
     expect(prepareForRedirect({ ...base, maxClicks: 5 }, DEFAULT_ALLOWED_HOSTS, 0).routesByDevice).toBe(false);
