@@ -10,7 +10,8 @@ import { hmacSha256Base64url } from './hmac-sha256.js';
  * hl_sig    = base64url(HMAC-SHA256(secret of hl_kid, canonical)), without padding
  *
  * `destination` is the landing URL without its fragment, without the hl_ parameters and without
- * the '?' or '&' that introduced them: exactly the link's destination. The README has a worked example.
+ * the '?' or '&' that introduced them: exactly the link's destination. That separator is not signed,
+ * so it is fixed instead (attributionSeparator). The README has a worked example.
  */
 export const SCHEME_VERSION = 'hanglink-v1';
 
@@ -29,6 +30,11 @@ export interface AttributionFields {
 }
 
 export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** What joins the parameters to a destination (without its fragment): '&' after a query, else '?'. */
+export function attributionSeparator(destination: string): '?' | '&' {
+  return destination.includes('?') ? '&' : '?';
+}
 
 /**
  * Whether a query already names a parameter of the attribution's own prefix (in any case, however
@@ -102,6 +108,9 @@ export function verifyAttribution(
     return { valid: false, reason: 'unknown-key' };
   }
   const destination = url.slice(0, match.index);
+  // Any other separator makes a URL the gateway never issued, one that parses differently (the
+  // parameters inside another's value, or in the path), though the canonical string is the same.
+  if (url[match.index] !== attributionSeparator(destination)) return { valid: false, reason: 'bad-signature' };
   const fields: AttributionFields = { clickId, linkCode, noteId, timestamp: Number(ts) };
   const expected = Buffer.from(signCanonical(key.secret, canonicalString(destination, fields, keyId)));
   const given = Buffer.from(sig);

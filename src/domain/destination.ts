@@ -1,4 +1,4 @@
-import { namesAttributionParameter } from './attribution.js';
+import { attributionSeparator, namesAttributionParameter } from './attribution.js';
 import { invalid } from './errors.js';
 
 /**
@@ -86,7 +86,7 @@ export function parseDestination(raw: unknown, allowed: AllowedHosts, field = 'u
     url: href,
     base,
     fragment: hashAt === -1 ? '' : href.slice(hashAt),
-    querySeparator: base.includes('?') ? '&' : '?',
+    querySeparator: attributionSeparator(base),
   };
 }
 
@@ -98,6 +98,6 @@ export function splitVettedUrl(url: string): Destination {
     url,
     base,
     fragment: hashAt === -1 ? '' : url.slice(hashAt),
-    querySeparator: base.includes('?') ? '&' : '?',
+    querySeparator: attributionSeparator(base),
   };
 }

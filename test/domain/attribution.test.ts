@@ -99,6 +99,17 @@ describe('tampering makes a landing URL invalid', () => {
     expect(verify(tampered)).toEqual({ valid: false, reason: 'bad-signature' });
   });
 
+  it('swapping the separator before hl_cid gives bad-signature, though the canonical string is the same', () => {
+    // After a query the parameters join with '&'; a '?' puts them inside the value of the query's last one.
+    expect(location).toContain('&hl_cid=');
+    expect(verify(location.replace('&hl_cid=', '?hl_cid='))).toEqual({ valid: false, reason: 'bad-signature' });
+    // Without a query they start one; an '&' makes them part of the path.
+    const noQuery = landing('https://shop105437.taobao.com/', FIELDS, NEW_KEY);
+    expect(noQuery).toContain('/?hl_cid=');
+    expect(verify(noQuery).valid).toBe(true);
+    expect(verify(noQuery.replace('?hl_cid=', '&hl_cid='))).toEqual({ valid: false, reason: 'bad-signature' });
+  });
+
   it('changing hl_ts to a later time still gives bad-signature, not a time verdict', () => {
     expect(verify(withParam(location, 'hl_ts', String(NOW_S + 1)))).toEqual({ valid: false, reason: 'bad-signature' });
   });
