@@ -434,6 +434,27 @@ describe('the impression pixel', () => {
     expect(res.headers.get('content-type')).toBe('image/gif');
     expect(await impressions()).toBe(2);
   });
+
+  it('answers the pixel for a link a tap would not follow (paused, expired, at its click cap) and counts nothing', async () => {
+    const paused = (await gw.mint(m.apiKey, { noteId: 'pixel-note' })).code;
+    expect((await gw.request(`/v1/links/${paused}`, { method: 'PATCH', key: m.apiKey, json: { status: 'paused' } })).status).toBe(200);
+    const expired = (await gw.mint(m.apiKey, { noteId: 'pixel-note', expiresAt: new Date(gw.clock.now + 60_000).toISOString() })).code;
+    const capped = (await gw.mint(m.apiKey, { noteId: 'pixel-note', maxClicks: 1 })).code;
+    expect((await tap(gw, capped, '10.9.9.9')).status).toBe(302);
+    await gw.flush();
+    gw.clock.now += 60_000;
+    try {
+      for (const gone of [paused, expired, capped]) {
+        expect((await tap(gw, gone, '10.9.9.8')).status, gone).toBe(410);
+        const res = await impression(gw, gone);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toBe('image/gif');
+      }
+      expect(await impressions()).toBe(2);
+    } finally {
+      gw.clock.now -= 60_000;
+    }
+  });
 });
 
 describe('verifying a landing', () => {

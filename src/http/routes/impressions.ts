@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { CODE_PATTERN } from '../../domain/link.js';
+import { CODE_PATTERN, resolveLink } from '../../domain/link.js';
 import type { UserAgentCache } from '../../domain/user-agent.js';
 import type { ImpressionCounter } from '../../clicks/impressions.js';
 import type { LinkCache } from '../../store/link-cache.js';
@@ -25,9 +25,12 @@ export function impressionRoutes(deps: ImpressionDeps): Hono {
     const code = c.req.param('code');
     const resolved = CODE_PATTERN.test(code) ? (deps.cache.peek(code) ?? (await deps.cache.get(code))) : null;
     const userAgent = c.req.header('user-agent') ?? '';
-    if (resolved !== null && resolved.link.status === 'active' && !deps.userAgents.classify(userAgent).bot && c.req.method !== 'HEAD') {
-      const { merchantId, code: linkCode, noteId, campaignId } = resolved.link;
-      deps.impressions.record({ merchantId, linkCode, noteId, campaignId }, deps.now());
+    // Counted only where a tap would redirect: not for a paused, expired, capped or no longer allowed link.
+    const now = deps.now();
+    const live = resolveLink(resolved, now);
+    if (live.outcome === 'redirect' && !deps.userAgents.classify(userAgent).bot && c.req.method !== 'HEAD') {
+      const { merchantId, code: linkCode, noteId, campaignId } = live.resolved.link;
+      deps.impressions.record({ merchantId, linkCode, noteId, campaignId }, now);
     }
     const wantsImage = (c.req.header('accept') ?? '*/*').split(',').some((type) => /^\s*(image\/|\*\/\*)/.test(type));
     if (!wantsImage) return c.body(null, 204, NO_STORE);
