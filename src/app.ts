@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Config } from './config.js';
+import { CapEstimate } from './domain/cap-estimate.js';
 import type { ClickRecord } from './domain/click.js';
 import type { UserAgentCache } from './domain/user-agent.js';
 import type { Ids } from './ids.js';
@@ -43,6 +44,7 @@ export interface AppDeps {
     | 'appSchemes'
     | 'apiRateLimitPerMinute'
     | 'attributionWindowMs'
+    | 'clickPolicy'
   >;
   store: Store;
   storeKind: 'redis' | 'memory';
@@ -148,6 +150,7 @@ export function createApp(deps: AppDeps): BuiltApp {
     newClickId: ids.clickId,
     now,
     recordClick: (click) => deps.clicks.push(click),
+    capEstimate: new CapEstimate(config.clickPolicy.floodLimitPerMinute),
     clientIp: deps.clientIp ?? (() => undefined),
   };
   app.route('/', redirectRoutes(redirects));

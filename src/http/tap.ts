@@ -1,4 +1,5 @@
 import { type AttributionFields, attributionQuery, type SigningKey } from '../domain/attribution.js';
+import type { CapEstimate } from '../domain/cap-estimate.js';
 import { clickRecord, type ClickRecord, type ClickRoute } from '../domain/click.js';
 import { type Destination, splitVettedUrl } from '../domain/destination.js';
 import { androidIntentUrl, chooseRoute } from '../domain/device-routing.js';
@@ -17,6 +18,7 @@ export interface TapDeps {
   signingKey: SigningKey;
   newClickId: () => string;
   recordClick: (click: ClickRecord) => void;
+  capEstimate: CapEstimate;
 }
 
 export type TapAnswer = { kind: 'redirect'; location: string } | { kind: 'app-page'; appUrl: string; fallbackUrl: string };
@@ -62,14 +64,19 @@ export function answerTap(deps: TapDeps, resolved: ResolvedLink, tap: Tap, nowMs
 
   // A HEAD fetches no page and a prefetch is not a tap: link checkers, previews and browsers' guesses.
   if (tap.method !== 'HEAD' && !isPrefetch(tap)) {
-    // The cap counts billable clicks: a bot's or link preview's tap must not use it up.
-    if (link.maxClicks !== null && !deps.userAgents.classify(userAgent ?? '').bot) resolved.clicksSoFar++;
-    deps.recordClick(
-      clickRecord(
-        { clickId: fields.clickId, linkCode: code, merchantId: link.merchantId, noteId: link.noteId, campaignId: link.campaignId, at: nowMs, route },
-        { userAgent, referrer: tap.header('referer'), acceptLanguage: tap.header('accept-language'), ip: tap.ip },
-      ),
+    const click = clickRecord(
+      { clickId: fields.clickId, linkCode: code, merchantId: link.merchantId, noteId: link.noteId, campaignId: link.campaignId, at: nowMs, route },
+      { userAgent, referrer: tap.header('referer'), acceptLanguage: tap.header('accept-language'), ip: tap.ip },
     );
+    // The cap counts billable clicks: a bot's, a link preview's or a flood's tap must not use it up.
+    if (
+      link.maxClicks !== null &&
+      !deps.userAgents.classify(click.userAgent).bot &&
+      deps.capEstimate.countsTowardsCap(code, click.ipPrefix, click.userAgent, nowMs)
+    ) {
+      resolved.clicksSoFar++;
+    }
+    deps.recordClick(click);
   }
   return answer;
 }

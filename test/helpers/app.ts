@@ -3,7 +3,7 @@ import { type AppDeps, createApp } from '../../src/app.js';
 import { ClickBuffer } from '../../src/clicks/buffer.js';
 import { clickEnricher } from '../../src/clicks/enrich.js';
 import { ImpressionCounter } from '../../src/clicks/impressions.js';
-import type { ClickPolicy } from '../../src/domain/click.js';
+import { type ClickPolicy, DEFAULT_CLICK_POLICY } from '../../src/domain/click.js';
 import { UserAgentCache } from '../../src/domain/user-agent.js';
 import type { SigningKey } from '../../src/domain/attribution.js';
 import type { Link } from '../../src/domain/link.js';
@@ -47,6 +47,7 @@ export function testAppDeps(store: Store, clicks: ClickBuffer, clock: { now: num
       appSchemes: ['taobao', 'tmall'],
       apiRateLimitPerMinute: overrides.apiRateLimitPerMinute ?? 1_000_000,
       attributionWindowMs: 7 * 24 * 3_600_000,
+      clickPolicy: overrides.clickPolicy ?? DEFAULT_CLICK_POLICY,
     },
     impressions: overrides.impressions ?? new ImpressionCounter(store),
     userAgents: USER_AGENTS,

@@ -90,6 +90,18 @@ describe('maxClicks', () => {
     expect(await read(link.code)).toMatchObject({ clicks: 2 });
   });
 
+  it('does not let one visitor’s flood use up the cap: taps past the flood limit are not billable', async () => {
+    const link = await gw.mint(apiKey, { maxClicks: 25 });
+    const flooder = () => gw.request(`/${link.code}`, { headers: { 'x-test-ip': '203.0.113.60' } });
+    // The flood limit is 20 taps a minute: 1 unique, 19 repeats, then 10 suspect taps.
+    for (let i = 0; i < 30; i++) expect((await flooder()).status, `tap ${i + 1}`).toBe(302);
+    for (let i = 0; i < 5; i++) expect((await tap(link.code)).status).toBe(302);
+    await expectGone(await tap(link.code), 'click-cap-reached');
+    await settle();
+    expect(await read(link.code)).toMatchObject({ clicks: 25 });
+    await expectGone(await tap(link.code), 'click-cap-reached');
+  });
+
   it('does not let bots and link previews use up the cap', async () => {
     const link = await gw.mint(apiKey, { maxClicks: 1 });
     // A chat app unfurls the link as it is shared, then the shopper taps it.
