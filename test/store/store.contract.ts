@@ -510,6 +510,30 @@ export function describeStoreContract(name: string, make: (options?: StoreOption
         expect(await s.store.clickCounts(['code-a', 'code-b'])).toEqual(new Map([['code-a', 7], ['code-b', 1]]));
       });
 
+      it('judges a tap written after a later one by its own time, and never moves the window start back', async () => {
+        const s = await storeWithPolicy(POLICY);
+        await s.store.writeClicks([click('c20', { at: T + 20 * MINUTE })]);
+        // Late, from another process or after an outage: 5 minutes before the window start, within a
+        // window of it; then 15 minutes before it, a window of its own.
+        await s.store.writeClicks([click('c15', { at: T + 15 * MINUTE })]);
+        await s.store.writeClicks([click('c5', { at: T + 5 * MINUTE })]);
+        // The window still starts at minute 20: minute 29 is in it, minute 31 is not.
+        await s.store.writeClicks([click('c29', { at: T + 29 * MINUTE }), click('c31', { at: T + 31 * MINUTE })]);
+        expect(await kindsOf(s)).toEqual(['unique', 'repeat', 'unique', 'repeat', 'unique']);
+        expect(await linkCounters(s.store, 'code-a')).toEqual({ clicks: 5, uniqueClicks: 3 });
+      });
+
+      it('neither resets nor spends a later minute’s flood count with a tap from an earlier minute written after it', async () => {
+        const s = await storeWithPolicy(POLICY);
+        const laterMinute = T + 2 * MINUTE;
+        await s.store.writeClicks([click('m2-1', { at: laterMinute }), click('m2-2', { at: laterMinute + 1000 }), click('m2-3', { at: laterMinute + 2000 })]);
+        await s.store.writeClicks([click('m1-late', { at: T + MINUTE })]);
+        // The fourth tap of the later minute is past the limit of 3, as it would be without the late one.
+        await s.store.writeClicks([click('m2-4', { at: laterMinute + 3000 })]);
+        expect(await kindsOf(s)).toEqual(['unique', 'repeat', 'repeat', 'repeat', 'suspect']);
+        expect(await linkCounters(s.store, 'code-a')).toEqual({ clicks: 4, uniqueClicks: 1, suspectClicks: 1 });
+      });
+
       it('judges a tap past the flood limit suspect even when it would otherwise be unique', async () => {
         const s = await storeWithPolicy({ repeatWindowMs: 1000, floodLimitPerMinute: 1 });
         await s.store.writeClicks([click('c1', { at: T }), click('c2', { at: T + 2000 }), click('c3', { at: T + MINUTE })]);

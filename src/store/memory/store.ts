@@ -194,13 +194,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         clickMarkers.set(click.clickId, { expiresAt: now + clickTtlMs, origin: { merchantId, linkCode, noteId, campaignId, at } });
         const visitor = `${click.linkCode}\n${click.visitorId}`;
         const minute = minuteOf(click.at);
+        // As the Redis store's script: a tap written after a later one is judged by its own time, a
+        // minute before the last one's neither resets nor spends that minute's count, and the window
+        // start only moves forward.
         const flood = floodTaps.get(visitor);
+        const earlierMinute = flood !== undefined && minute < flood.minute;
         const taps = flood !== undefined && flood.minute === minute ? flood.taps + 1 : 1;
-        if (!click.bot) floodTaps.set(visitor, { minute, taps });
+        if (!click.bot && !earlierMinute) floodTaps.set(visitor, { minute, taps });
         const since = repeatWindowStart.get(visitor);
-        const seen = since !== undefined && click.at - since < policy.repeatWindowMs;
+        const seen = since !== undefined && Math.abs(click.at - since) < policy.repeatWindowMs;
         const kind = classifyClick(click.bot, taps, seen, policy);
-        if (kind === 'unique') repeatWindowStart.set(visitor, click.at);
+        if (kind === 'unique' && (since === undefined || click.at > since)) repeatWindowStart.set(visitor, click.at);
         entry(clickStreams, click.merchantId, () => []).push({ ...click, kind });
         if (kind === 'unique' || kind === 'repeat') linkClicks.set(click.linkCode, (linkClicks.get(click.linkCode) ?? 0) + 1);
         for (const name of COUNTERS_BY_KIND[kind]) count(click, click.at, name, 1);

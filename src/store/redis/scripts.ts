@@ -18,7 +18,7 @@ import {
  */
 const CREATE_LINK = 'hanglinkCreateLinkV1';
 const SAVE_LINK = 'hanglinkSaveLinkV1';
-const WRITE_CLICKS = 'hanglinkWriteClicksV16';
+const WRITE_CLICKS = 'hanglinkWriteClicksV17';
 const FOLD_COUNTS = 'hanglinkFoldCountsV3';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const READ_COUNTERS = 'hanglinkReadCountersV1';
@@ -253,16 +253,25 @@ for c = clicksAt, n - 1, ${CLICK_ARGS.length} do
       local since, lastMinute, taps
       local state = states[visit]
       if state then since, lastMinute, taps = string.match(state, '^(%d+) (%d+) (%d+)$') end
-      if lastMinute == minute then taps = asNumber[taps] + 1 else taps = 1 end
-      if taps > floodLimit then
+      -- A tap written after a later one of the visitor's (by another process, or after an outage) is
+      -- judged by its own time: a minute before the state's keeps that minute's count and spends none
+      -- of it, and the window start only ever moves forward.
+      local tapsThisMinute = 1
+      if lastMinute == minute then
+        taps = asNumber[taps] + 1
+        tapsThisMinute = taps
+      elseif not lastMinute or asNumber[minute] > asNumber[lastMinute] then
+        lastMinute, taps = minute, 1
+      end
+      if tapsThisMinute > floodLimit then
         kind = 'suspect'
-      elseif since and asNumber[at] - asNumber[since] < window then
+      elseif since and math.abs(asNumber[at] - asNumber[since]) < window then
         kind = 'repeat'
       else
         kind = 'unique'
-        since = at
+        if not since or asNumber[at] > asNumber[since] then since = at end
       end
-      state = since .. ' ' .. minute .. ' ' .. asText[taps]
+      state = since .. ' ' .. lastMinute .. ' ' .. asText[taps]
       states[visit] = state
       -- A repeat falls within the window, whose end its state already outlives: its expiry stays
       -- (rewriting it was a sixth of the state's write, in Redis's instructions).
