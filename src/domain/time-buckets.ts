@@ -6,12 +6,12 @@ const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 export function dayBucket(ms: number): string {
   const d = new Date(ms);
-  return `d${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`;
+  return `d${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`;
 }
 
 export function hourBucket(ms: number): string {
   const d = new Date(ms);
-  return `h${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}`;
+  return `h${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}`;
 }
 
 /** The minute a tap falls in, as a number: the flood rule counts taps per visitor, link and minute. */

@@ -67,4 +67,12 @@ describe('bucketStart', () => {
     expect(bucketStart('h2028022913')).toBe('2028-02-29T13:00:00.000Z');
     expect(bucketStart('d20280229')).toBe('2028-02-29T00:00:00.000Z');
   });
+
+  it('reads back the start of any bucket named from a time, years before 1000 included', () => {
+    for (const at of [Date.parse('2026-11-25T09:00:00Z'), Date.parse('0010-10-01T03:00:00Z'), Date.parse('0999-12-31T23:00:00Z')]) {
+      const iso = new Date(at).toISOString();
+      expect(bucketStart(hourBucket(at))).toBe(iso);
+      expect(bucketStart(dayBucket(at))).toBe(`${iso.slice(0, 10)}T00:00:00.000Z`);
+    }
+  });
 });
