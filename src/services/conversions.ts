@@ -1,5 +1,5 @@
 import { checkAttribution, checkOrderReport } from '../domain/conversion.js';
-import { HanglinkError } from '../domain/errors.js';
+import { HanglinkError, invalid } from '../domain/errors.js';
 import type { Merchant } from '../domain/merchant.js';
 import { formatAmount, parseAmount } from '../domain/money.js';
 import type { AttributionStore, Order } from '../store/types.js';
@@ -66,6 +66,9 @@ export async function recordConversion(deps: ConversionDeps, merchant: Merchant,
 
 export async function refundConversion(deps: ConversionDeps, merchant: Merchant, orderId: string, amount: number | string | undefined) {
   const amountMinor = amount === undefined ? null : parseAmount(amount);
+  if (amountMinor === 0) {
+    throw invalid('invalid-amount', 'amount must be more than 0; leave it out to refund all that is left of the order.', { field: 'amount' });
+  }
   const result = await deps.store.refundOrder(merchant.id, orderId, amountMinor);
   if (result.outcome === 'unknown-order') {
     throw new HanglinkError('not_found', 'unknown-order', 'Not found', 'No order with that orderId was reported.', { field: 'orderId' });

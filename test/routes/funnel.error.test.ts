@@ -163,6 +163,13 @@ describe('POST /v1/conversions/:orderId/refund refusals', () => {
     for (const amount of [-1, 'abc', true, 1.234]) await refused(() => refund('order-1', { amount }), 400);
   });
 
+  it('an amount of 0, which refunds nothing: 400 naming the way to refund the rest', async () => {
+    for (const amount of [0, '0.00']) {
+      const body = await refused(() => refund('order-1', { amount }), 400, 'invalid-amount');
+      expect(body).toMatchObject({ field: 'amount', detail: expect.stringContaining('leave it out') });
+    }
+  });
+
   it('an unknown order', async () => {
     const body = await refused(() => refund('no-such-order', {}), 404, 'unknown-order');
     expect(body.field).toBe('orderId');

@@ -883,6 +883,18 @@ export function describeStoreContract(name: string, make: (options?: StoreOption
           expect(await countersOf('m1')).toEqual(emptied);
         });
 
+        it('takes an order of 0 out once, with its rest (0), and then it has nothing left', async () => {
+          const free = order('free', { amountMinor: 0 });
+          await store.recordOrder(free);
+          expect(await countersOf('m1')).toEqual(atA({ orders: 1, gmvMinor: 0, newCustomers: 1 }));
+          expect(await store.refundOrder('m1', 'free', null)).toEqual({ outcome: 'refunded', order: free });
+          const emptied = await countersOf('m1');
+          expect(emptied).toEqual(atA({ orders: 0, gmvMinor: 0, newCustomers: 0 }));
+          expect(await store.refundOrder('m1', 'free', null)).toEqual({ outcome: 'exceeds-remaining', remainingMinor: 0 });
+          expect(await store.refundOrder('m1', 'free', 0)).toEqual({ outcome: 'exceeds-remaining', remainingMinor: 0 });
+          expect(await countersOf('m1')).toEqual(emptied);
+        });
+
         it('knows no order it never recorded, nor another merchant’s order', async () => {
           expect(await store.refundOrder('m1', 'o1', null)).toEqual({ outcome: 'unknown-order' });
           await store.recordOrder(order('o1'));

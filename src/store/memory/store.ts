@@ -68,6 +68,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const counters = new Map<string, Map<GroupType, Map<string, Map<string, Counts>>>>();
   const requestWindows = new Map<string, { window: number; count: number }>();
   const orders = new Map<string, string>();
+  // Orders whose whole amount was refunded, which took them out of the figures.
+  const takenOut = new Set<string>();
   const spends = new Map<string, Map<string, Map<string, number>>>();
 
   const getMerchant = async (id: string) => parse<Merchant>(merchants.get(id));
@@ -256,9 +258,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       if (order === null) return { outcome: 'unknown-order' };
       const remainingMinor = order.amountMinor - order.refundedMinor;
       const amount = amountMinor ?? remainingMinor;
-      if (amount <= 0 || amount > remainingMinor) return { outcome: 'exceeds-remaining', remainingMinor };
+      // As the Redis store: an order of 0 is taken out by refunding its rest, 0, once.
+      const takesOutFreeOrder = order.amountMinor === 0 && amount === 0 && !takenOut.has(orderKey(merchantId, orderId));
+      if ((amount <= 0 && !takesOutFreeOrder) || amount > remainingMinor) return { outcome: 'exceeds-remaining', remainingMinor };
       const refunded = { ...order, refundedMinor: order.refundedMinor + amount };
       orders.set(orderKey(merchantId, orderId), JSON.stringify(refunded));
+      if (amount === remainingMinor) takenOut.add(orderKey(merchantId, orderId));
       count(order.origin, order.occurredAt, 'gmvMinor', -amount);
       if (amount === remainingMinor) {
         count(order.origin, order.occurredAt, 'orders', -1);

@@ -22,7 +22,7 @@ const WRITE_CLICKS = 'hanglinkWriteClicksV17';
 const FOLD_COUNTS = 'hanglinkFoldCountsV3';
 const RECORD_ORDER = 'hanglinkRecordOrderV1';
 const READ_COUNTERS = 'hanglinkReadCountersV1';
-const REFUND_ORDER = 'hanglinkRefundOrderV1';
+const REFUND_ORDER = 'hanglinkRefundOrderV2';
 
 // KEYS: link, external id mapping, merchant index, note index, campaign index. An optional key
 // that does not apply (no external id, no campaign) is passed as '' so the key count stays fixed.
@@ -339,17 +339,22 @@ return false
 
 // KEYS: the order's refunded amount, then its counter hashes. ARGV: order amount, amount to refund
 // ('' for all that is left), new customer ('1'/'0'). Refunding what is left also takes the order out.
+// An order of 0 has nothing to refund but is still taken out so, once: its refunded amount, set to 0,
+// says it was.
 const REFUND_ORDER_LUA = `
 local total = tonumber(ARGV[1])
-local refunded = tonumber(redis.call('GET', KEYS[1]) or '0')
+local held = redis.call('GET', KEYS[1])
+local refunded = tonumber(held or '0')
 local remaining = total - refunded
 local amount = remaining
 if ARGV[2] ~= '' then amount = tonumber(ARGV[2]) end
-if amount <= 0 or amount > remaining then return {'exceeds-remaining', remaining} end
+local takesOutFreeOrder = total == 0 and amount == 0 and not held
+if (amount <= 0 and not takesOutFreeOrder) or amount > remaining then return {'exceeds-remaining', remaining} end
 redis.call('INCRBY', KEYS[1], amount)
 local closes = amount == remaining
 for i = 2, #KEYS do
-  redis.call('HINCRBY', KEYS[i], 'gmvMinor', -amount)
+  -- Lua writes minus zero as '-0', which HINCRBY refuses.
+  if amount > 0 then redis.call('HINCRBY', KEYS[i], 'gmvMinor', -amount) end
   if closes then
     redis.call('HINCRBY', KEYS[i], 'orders', -1)
     if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[i], 'newCustomers', -1) end
