@@ -62,6 +62,8 @@ export class FileClickSpool implements ClickSpool {
   /** End offset in the file of each click the last peek gave. */
   private peekedEnds: number[] = [];
   private unreadable = 0;
+  /** Bytes past fileBytes left by a failed append, not yet cut off. */
+  private strayBytes = false;
 
   private constructor(
     private readonly path: string,
@@ -99,8 +101,17 @@ export class FileClickSpool implements ClickSpool {
     let text = '';
     for (const click of clicks) text += `${JSON.stringify(click)}\n`;
     const bytes = Buffer.from(text);
-    await this.file.appendFile(bytes);
-    await this.file.datasync();
+    // A failed append (a full disk) may leave part of it in the file: cut back to what is counted
+    // before writing more, or the next lines land after bytes no offset knows of, torn and unread.
+    if (this.strayBytes) await this.cutStrayBytes();
+    try {
+      await this.file.appendFile(bytes);
+      await this.file.datasync();
+    } catch (error) {
+      this.strayBytes = true;
+      await this.cutStrayBytes().catch(() => {});
+      throw error;
+    }
     this.fileBytes += bytes.length;
     this.lines += clicks.length;
   }
@@ -162,6 +173,11 @@ export class FileClickSpool implements ClickSpool {
   async close(): Promise<void> {
     await this.file.close();
     await rm(`${this.path}.lock`, { force: true });
+  }
+
+  private async cutStrayBytes(): Promise<void> {
+    await this.file.truncate(this.fileBytes);
+    this.strayBytes = false;
   }
 
   private async reset(): Promise<void> {

@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -125,6 +126,29 @@ describe('the file click spool', () => {
     await after.append([click(4)]);
     await after.advance(3);
     expect(await after.peek(10)).toEqual([click(4)]);
+  });
+
+  it('cuts back what a failed append left (a full disk), so later appends are read whole', () => {
+    // A process whose files may not grow past 4 KiB stands for a full disk: the big append writes up
+    // to the limit, then fails.
+    const script = join(dir, 'full-disk.mjs');
+    writeFileSync(
+      script,
+      `const { FileClickSpool } = await import(${JSON.stringify(new URL('../../src/runtime/file-spool.ts', import.meta.url).pathname)});
+      const base = ${JSON.stringify(click(0))};
+      const click = (n) => ({ ...base, clickId: 'click-' + n, userAgent: 'x'.repeat(200) });
+      const spool = await FileClickSpool.open(${JSON.stringify(path)});
+      await spool.append([0, 1, 2].map(click));
+      const failed = await spool.append(Array.from({ length: 40 }, (_, i) => click(3 + i))).then(() => 'no error', (error) => error.code);
+      await spool.append([click(43)]);
+      console.log(JSON.stringify({ failed, counted: spool.size, peeked: (await spool.peek(100)).map((c) => c.clickId) }));`,
+    );
+    const output = execFileSync('prlimit', ['--fsize=4096', process.execPath, '--import', 'tsx', script], { encoding: 'utf8' });
+    const { failed, counted, peeked } = JSON.parse(output) as { failed: string; counted: { clicks: number; bytes: number }; peeked: string[] };
+    expect(failed).toBe('EFBIG');
+    expect(peeked).toEqual(['click-0', 'click-1', 'click-2', 'click-43']);
+    expect(counted.clicks).toBe(4);
+    expect(statSync(path).size).toBe(counted.bytes);
   });
 
   it('steps over lines that are not clicks, says so, and never stalls on them', async () => {
