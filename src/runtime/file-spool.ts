@@ -1,13 +1,12 @@
-import { type FileHandle, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ClickRecord } from '../domain/click.js';
 import { type ClickSpool, isClickRecord } from '../clicks/spool.js';
+import { SPOOL_LOCK_TIMING, SpoolLock, type SpoolLockTiming } from './spool-lock.js';
 
 const NEWLINE = 0x0a;
 // Enough for a batch of typical clicks (~400 bytes each) in one read.
 const READ_CHUNK = 256 * 1024;
-
-export class SpoolInUseError extends Error {}
 
 function parseClick(line: string): ClickRecord | null {
   try {
@@ -16,37 +15,6 @@ function parseClick(line: string): ClickRecord | null {
   } catch {
     return null;
   }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Claims the spool for this process. Two processes appending to one file would interleave their
- * clicks and each replay the other's; a lock left by a dead process (or by an earlier life of
- * this pid, as in a restarted container) is taken over.
- */
-async function lock(path: string): Promise<void> {
-  const lockPath = `${path}.lock`;
-  try {
-    await writeFile(lockPath, String(process.pid), { flag: 'wx' });
-    return;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  const holder = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
-    throw new SpoolInUseError(
-      `click spool ${path} is in use by process ${holder}: give each gateway process its own HANGLINK_CLICK_SPOOL`,
-    );
-  }
-  await writeFile(lockPath, String(process.pid));
 }
 
 /**
@@ -66,7 +34,7 @@ export class FileClickSpool implements ClickSpool {
   private strayBytes = false;
 
   private constructor(
-    private readonly path: string,
+    private readonly lock: SpoolLock,
     private readonly file: FileHandle,
     contents: { bytes: number; lines: number },
     private readonly onUnreadable: (line: string) => void,
@@ -75,16 +43,16 @@ export class FileClickSpool implements ClickSpool {
     this.lines = contents.lines;
   }
 
-  static async open(path: string, onUnreadable: (line: string) => void = () => {}): Promise<FileClickSpool> {
+  static async open(path: string, onUnreadable: (line: string) => void = () => {}, lockTiming: SpoolLockTiming = SPOOL_LOCK_TIMING): Promise<FileClickSpool> {
     await mkdir(dirname(path), { recursive: true });
-    await lock(path);
+    const lock = await SpoolLock.claim(path, lockTiming);
     const file = await open(path, 'a+');
     const existing = await readFile(path);
     const complete = existing.lastIndexOf(NEWLINE) + 1;
     if (complete < existing.length) await file.truncate(complete);
     let lines = 0;
     for (let at = existing.indexOf(NEWLINE); at !== -1 && at < complete; at = existing.indexOf(NEWLINE, at + 1)) lines++;
-    return new FileClickSpool(path, file, { bytes: complete, lines }, onUnreadable);
+    return new FileClickSpool(lock, file, { bytes: complete, lines }, onUnreadable);
   }
 
   get size() {
@@ -172,7 +140,7 @@ export class FileClickSpool implements ClickSpool {
   /** Releases the file and the lock; what is left is replayed by the next process to open it. */
   async close(): Promise<void> {
     await this.file.close();
-    await rm(`${this.path}.lock`, { force: true });
+    await this.lock.release();
   }
 
   private async cutStrayBytes(): Promise<void> {

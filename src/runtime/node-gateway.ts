@@ -11,7 +11,8 @@ import { type Config, ConfigError, type Env, loadConfig } from '../config.js';
 import type { LinkCache } from '../store/link-cache.js';
 import type { LinkChangeListener } from '../store/types.js';
 import { RepeatedFailureLog } from './failure-log.js';
-import { FileClickSpool, SpoolInUseError } from './file-spool.js';
+import { FileClickSpool } from './file-spool.js';
+import { SpoolInUseError } from './spool-lock.js';
 import { nodeClientIp, withFastTaps } from './node-fast-tap.js';
 import { type Log, openStore } from './store.js';
 

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ClickRecord } from '../../src/domain/click.js';
-import { FileClickSpool, SpoolInUseError } from '../../src/runtime/file-spool.js';
+import { FileClickSpool } from '../../src/runtime/file-spool.js';
+import { SpoolInUseError } from '../../src/runtime/spool-lock.js';
 
 function click(n: number, fields: Partial<ClickRecord> = {}): ClickRecord {
   return {
@@ -177,16 +178,16 @@ describe('the file click spool', () => {
   it('refuses a spool another live process holds, and takes over one whose holder is gone', async () => {
     const mine = await open();
     await mine.append(clicks(0, 1));
-    // This process holds it; a lock naming another live process (the parent here) is refused.
-    writeFileSync(`${path}.lock`, String(process.ppid));
+    // This process holds it; a lock naming another live process on this host (the parent here) is refused.
+    writeFileSync(`${path}.lock`, `${process.ppid} ${hostname()} parents-token`);
     await expect(FileClickSpool.open(path)).rejects.toBeInstanceOf(SpoolInUseError);
     await expect(FileClickSpool.open(path)).rejects.toThrow(`in use by process ${process.ppid}`);
 
     // A pid no process has: the holder died without releasing it.
-    writeFileSync(`${path}.lock`, '2147483646');
+    writeFileSync(`${path}.lock`, `2147483646 ${hostname()} dead-token`);
     const next = await open();
     expect(next.size.clicks).toBe(1);
-    expect(readFileSync(`${path}.lock`, 'utf8')).toBe(String(process.pid));
+    expect(readFileSync(`${path}.lock`, 'utf8')).toMatch(new RegExp(`^${process.pid} ${hostname()} \\S+\n$`));
   });
 
   it('releases its lock on close and leaves what is left for the next process', async () => {
