@@ -123,6 +123,13 @@ export class FileClickSpool implements ClickSpool {
       }
       position += start;
     }
+    if (clicks.length === 0 && this.lines > 0) {
+      // Counted, but the file ends before them (cut short by something else): they cannot be read, and
+      // must not hold up the clicks behind them, in memory, for good.
+      this.onUnreadable(`${this.lines} clicks counted past the end of the file`);
+      this.unreadable += this.lines;
+      this.lines = 0;
+    }
     if (this.lines === 0) await this.reset();
     return clicks;
   }

@@ -152,6 +152,19 @@ describe('the file click spool', () => {
     expect(statSync(path).size).toBe(counted.bytes);
   });
 
+  it('says so and goes on when the file was cut short under it, so the counted clicks never block the spool', async () => {
+    const unreadable: string[] = [];
+    const spool = await open((line) => unreadable.push(line));
+    await spool.append(clicks(0, 3));
+    writeFileSync(path, '');
+    expect(await spool.peek(10)).toEqual([]);
+    expect(unreadable).toEqual(['3 clicks counted past the end of the file']);
+    expect(spool.skipped).toBe(3);
+    expect(spool.size).toEqual({ clicks: 0, bytes: 0 });
+    await spool.append([click(3)]);
+    expect(await spool.peek(10)).toEqual([click(3)]);
+  });
+
   it('steps over lines that are not clicks, says so, and never stalls on them', async () => {
     const first = await open();
     abandon(first);
