@@ -41,16 +41,19 @@ export function errorProblem(error: HanglinkError): Problem {
   return problemBody(STATUS[error.kind], error.code, error.title, error.detail, error.extra);
 }
 
-export function validationError(error: ZodError): HanglinkError {
+// What a refusal of the whole of a part of the request (an unknown query key, say) names.
+const PART_NAMES: Record<string, string> = { json: 'body', query: 'query', param: 'path', header: 'headers' };
+
+export function validationError(error: ZodError, target = 'json'): HanglinkError {
   const errors = error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
   const first = errors[0];
-  const detail = first === undefined ? 'The request is not valid.' : `${first.path || 'body'}: ${first.message}`;
+  const detail = first === undefined ? 'The request is not valid.' : `${first.path || (PART_NAMES[target] ?? target)}: ${first.message}`;
   return new HanglinkError('invalid', 'validation-failed', 'Invalid request', detail, { errors });
 }
 
 /** The zod-openapi hook every router uses: a failed validation becomes the same problem everywhere. */
-export const validationHook = (result: { success: true } | { success: false; error: ZodError }): void => {
-  if (!result.success) throw validationError(result.error);
+export const validationHook = (result: { success: true } | { success: false; error: ZodError; target: string }): void => {
+  if (!result.success) throw validationError(result.error, result.target);
 };
 
 // Hono and its validators throw these themselves; they get the same problem types as our own refusals.

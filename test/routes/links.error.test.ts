@@ -486,6 +486,11 @@ describe('GET /v1/links', () => {
     await refused(() => send(`/v1/links?${query}`, { key }), 400, 'validation-failed');
   });
 
+  it('names the query, not the body, when it refuses a parameter it does not know', async () => {
+    const body = await refused(() => send('/v1/links?status=paused', { key }), 400, 'validation-failed');
+    expect(body.detail).toMatch(/^query: /);
+  });
+
   it('accepts the limits at the edges', async () => {
     expect((await send('/v1/links?limit=1', { key })).status).toBe(200);
     expect((await send('/v1/links?limit=200', { key })).status).toBe(200);
