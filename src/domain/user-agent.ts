@@ -28,7 +28,11 @@ const MAX_PARSED_LENGTH = 512;
 const MAX_FIELD_LENGTH = 64;
 
 // isbot treats any '|' as a bot signal, but Alipay's web view sends "ws:390|780|3.0" on every request.
-const isBot = createIsbotFromList(botPatterns.filter((pattern) => pattern !== '\\|'));
+const isListedBot = createIsbotFromList(botPatterns.filter((pattern) => pattern !== '\\|'));
+// Alibaba's apps (Taobao, Tmall) send "TTID/227200@taobao_android_10.25.10", which isbot takes for a
+// bot's contact address (its '@name.' pattern): the store's own shoppers would count as bots.
+const ALIBABA_APP_TTID = /\bTTID\/\S*/g;
+const isBot = (userAgent: string) => isListedBot(userAgent.replace(ALIBABA_APP_TTID, ''));
 
 // First match wins: WeChat and Douyin user agents also carry generic tokens matched further down.
 const IN_APP: ReadonlyArray<readonly [RegExp, string]> = [
@@ -37,6 +41,8 @@ const IN_APP: ReadonlyArray<readonly [RegExp, string]> = [
   [/weibo/i, 'Weibo'],
   [/\bDingTalk\//, 'DingTalk'],
   [/AlipayClient\//, 'Alipay'],
+  [/AliApp\(TB\//, 'Taobao'],
+  [/AliApp\(TM\//, 'Tmall'],
   [/\baweme/, 'Douyin'],
   [/musical_ly|\btrill_/, 'TikTok'],
   [/BytedanceWebview\//, 'ByteDance'],

@@ -122,6 +122,17 @@ const PEOPLE: ReadonlyArray<[string, string, Expected]> = [
     { deviceType: 'mobile', platform: 'android', os: 'Android', inApp: 'Alipay', bot: false },
   ],
   [
+    // isbot alone calls these bots: it reads the "@taobao_android_10." of their TTID as a bot's contact address.
+    'Android in Taobao',
+    'Mozilla/5.0 (Linux; U; Android 13; zh-CN; 22081212C Build/TKQ1.220829.002) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/100.0.4896.58 UWS/3.22.2.62 Mobile Safari/537.36 AliApp(TB/10.25.10) UCBS/2.11.1.1 TTID/227200@taobao_android_10.25.10 WindVane/8.5.0 1080X2400',
+    { deviceType: 'mobile', platform: 'android', os: 'Android', inApp: 'Taobao', bot: false },
+  ],
+  [
+    'Android in Tmall',
+    'Mozilla/5.0 (Linux; U; Android 12; zh-CN; V2049A Build/SP1A.210812.003) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/100.0.4896.58 UWS/3.22.2.62 Mobile Safari/537.36 AliApp(TM/14.2.0) UCBS/2.11.1.1 TTID/600000@tmall_android_14.2.0 WindVane/8.5.0 1080X2400',
+    { deviceType: 'mobile', platform: 'android', os: 'Android', inApp: 'Tmall', bot: false },
+  ],
+  [
     'Android in Facebook',
     'Mozilla/5.0 (Linux; Android 13; SM-G991B Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.5845.163 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/431.0.0.35.108;]',
     { deviceType: 'mobile', platform: 'android', os: 'Android', inApp: 'Facebook', bot: false },
@@ -192,6 +203,8 @@ const BOTS: ReadonlyArray<[string, string]> = [
     'Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.118 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
   ],
   ['bingbot', 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)'],
+  // Only an Alibaba app's TTID token is let off isbot's contact-address rule.
+  ['a fetcher known only by its contact address', 'PriceWatch/2.0 (ops@pricewatch.example.com)'],
   ['Baiduspider', 'Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)'],
   ['Sogou', 'Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)'],
   ['360Spider', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/50.0.2661.102 Safari/537.36; 360Spider'],
