@@ -67,7 +67,7 @@ export const LinkPatch = z
   })
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one field to change' })
-  .openapi('LinkPatch');
+  .openapi('LinkPatch', { minProperties: 1 });
 
 export const Link = z
   .object({
@@ -157,9 +157,15 @@ export const MerchantIdParam = z.object({ id: z.string().max(64).openapi({ param
 
 export const Approvals = z.object({ categories: z.array(z.string().max(64)).max(64) }).strict().openapi('CategoryApprovals');
 
+const problemContent = { 'application/problem+json': { schema: Problem } };
+
 export const problemResponses = {
-  400: { description: 'Invalid request', content: { 'application/problem+json': { schema: Problem } } },
-  401: { description: 'Missing or wrong API key', content: { 'application/problem+json': { schema: Problem } } },
+  400: { description: 'Invalid request', content: problemContent },
+  401: { description: 'Missing or wrong API key', content: problemContent },
+  413: { description: 'Request body past its limit', content: problemContent },
+  415: { description: 'Request body not sent as application/json', content: problemContent },
+  429: { description: 'The merchant’s rate limit is reached: RateLimit-* and Retry-After say when to retry', content: problemContent },
+  503: { description: 'The store is unavailable: Retry-After says when to retry', content: problemContent },
 } as const;
 
 const amount = z.union([z.number(), z.string()]).openapi({ description: 'In the merchant currency, at most 2 decimals', example: 1299 });

@@ -44,8 +44,11 @@ export async function ownLink(store: LinkStore, merchant: Merchant, code: string
   return link;
 }
 
-// A change lost to another one made at the same moment is made again on the link as it now is.
-const SAVE_ATTEMPTS = 5;
+// A change lost to another one made at the same moment is made again on the link as it now is. Each
+// retry waits a random moment, growing, so that changes racing each other fall out of step: without
+// it, 6 to 8 changes at once could each keep losing, 5 times over.
+const SAVE_ATTEMPTS = 10;
+const retryPause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 6)));
 
 /**
  * Reads the merchant's link, derives the new one and saves it only if nobody changed the link in
@@ -60,6 +63,7 @@ async function changeLink(deps: LinkServiceDeps, merchant: Merchant, code: strin
       deps.onChange(code);
       return changed;
     }
+    await retryPause(attempt);
   }
   throw new HanglinkError('conflict', 'link-busy', 'Link busy', `Link "${code}" kept changing while this change was made; retry the request.`);
 }

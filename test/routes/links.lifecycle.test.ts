@@ -237,6 +237,23 @@ describe('changes at the same moment', () => {
     expect([moved.status, capped.status]).toEqual([200, 200]);
     expect(await read(busy.code)).toMatchObject({ url: 'https://item.taobao.com/item.htm?id=88', maxClicks: 7 });
   });
+
+  it('lands every one of eight changes made at once, each to another field', async () => {
+    const link = await gw.mint(apiKey, {});
+    const changes = [
+      { url: 'https://item.taobao.com/item.htm?id=99' },
+      { maxClicks: 9 },
+      { expiresAt: new Date(gw.clock.now + 86_400_000).toISOString() },
+      { appUrl: 'taobao://item.taobao.com/item.htm?id=99' },
+      { ios: 'https://h5.m.taobao.com/awp/core/detail.htm?id=99' },
+      { android: 'https://main.m.taobao.com/detail/index.html?id=99' },
+      { desktop: 'https://detail.tmall.com/item.htm?id=99' },
+      { status: 'paused' },
+    ];
+    const answers = await Promise.all(changes.map((change) => patch(link.code, change)));
+    expect(answers.map((res) => res.status)).toEqual(changes.map(() => 200));
+    expect(await read(link.code)).toMatchObject(Object.assign({}, ...changes));
+  });
 });
 
 describe('changing the destination', () => {

@@ -144,4 +144,16 @@ describe('GET /:code', () => {
     );
     expect(doc.components.schemas.NewLink?.required).toEqual(expect.arrayContaining(['url', 'noteId', 'category']));
   });
+
+  it('lists in the OpenAPI document the refusals the API really gives, and that a change names a field', async () => {
+    const doc = (await (await gw.request('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, { minProperties?: number }> };
+    };
+    const answers = (path: string, method: string) => Object.keys(doc.paths[path]?.[method]?.responses ?? {});
+    expect(answers('/v1/links', 'post')).toEqual(expect.arrayContaining(['400', '401', '413', '415', '429', '503']));
+    expect(answers('/v1/links/{code}', 'patch')).toEqual(expect.arrayContaining(['404', '409', '410', '429', '503']));
+    expect(answers('/v1/links/{code}', 'delete')).toEqual(expect.arrayContaining(['404', '409']));
+    expect(doc.components.schemas.LinkPatch?.minProperties).toBe(1);
+  });
 });

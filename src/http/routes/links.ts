@@ -63,7 +63,7 @@ const patch = createRoute({
   summary: 'Change the destination, pause or resume, or change the expiry',
   security,
   request: { params: s.CodeParam, ...jsonBody(s.LinkPatch) },
-  responses: { 200: json(s.Link, 'The changed link'), ...s.problemResponses, 404: problem('No such link'), 410: problem('Link deleted') },
+  responses: { 200: json(s.Link, 'The changed link'), ...s.problemResponses, 404: problem('No such link'), 409: problem('The link kept changing under 10 attempts; retry'), 410: problem('Link deleted') },
 });
 
 const remove = createRoute({
@@ -72,7 +72,7 @@ const remove = createRoute({
   summary: 'Delete a link: its short URL then answers 410 Gone',
   security,
   request: { params: s.CodeParam },
-  responses: { 204: { description: 'Deleted' }, ...s.problemResponses, 404: problem('No such link') },
+  responses: { 204: { description: 'Deleted' }, ...s.problemResponses, 404: problem('No such link'), 409: problem('The link kept changing under 10 attempts; retry') },
 });
 
 export function linkRoutes(deps: LinkRouteDeps): OpenAPIHono<AppEnv> {
