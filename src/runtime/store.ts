@@ -42,7 +42,12 @@ export function redisEvictionWarning(info: string): string | null {
  * rejects with a ConfigError when the Redis found at start is too old to write clicks; a Redis that
  * may evict hanglink's keys is warned about, on every connection.
  */
-export function openStore(config: Config, log: Log): { store: Store; kind: 'redis' | 'memory'; ready: Promise<void> } {
+export interface OpenStoreOptions {
+  /** How long `ready` waits for the first connection before serving anyway. */
+  readyWaitMs?: number;
+}
+
+export function openStore(config: Config, log: Log, options: OpenStoreOptions = {}): { store: Store; kind: 'redis' | 'memory'; ready: Promise<void> } {
   const clickTtlSeconds = clickLifetimeSeconds(config.attributionWindowMs);
   if (config.redisUrl === null) {
     log(
@@ -64,13 +69,15 @@ export function openStore(config: Config, log: Log): { store: Store; kind: 'redi
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 3000,
+    // Named, so that CLIENT LIST tells a deployment's connections apart.
+    connectionName: `hanglink-${config.redisPrefix}`,
   });
   redis.on('error', (error: Error) => log(`hanglink: redis: ${error.message}`));
   const ready = new Promise<void>((resolve, reject) => {
     const waiting = setTimeout(() => {
       log('hanglink: Redis is not reachable yet; starting anyway (/readyz says so), known links will load once it is');
       resolve();
-    }, READY_WAIT_MS);
+    }, options.readyWaitMs ?? READY_WAIT_MS);
     waiting.unref?.();
     // On every connection, not only the first: a failover can land on another server.
     redis.on('ready', () => {

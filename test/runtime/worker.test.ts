@@ -44,4 +44,24 @@ describe('the Workers entry', () => {
     await Promise.all(pending);
     expect(await storedLinkClicks(redis.redis, redis.prefix, link.code)).toBe('1');
   });
+
+  // The Workers runtime lets no request use a socket another request opened (Node does not enforce it):
+  // a connection kept for the next request fails there.
+  it('opens its own connection to Redis for each request, and closes it once the request’s writes are done', async () => {
+    const workerConnections = async () =>
+      String(await redis.redis.client('LIST'))
+        .split('\n')
+        .filter((line) => line.includes(` name=hanglink-${redis.prefix} `)).length;
+    const merchant = await call('/v1/admin/merchants', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'per request' }),
+    });
+    expect(merchant.status).toBe(201);
+    const readiness = await Promise.all([call('/readyz'), call('/readyz'), call('/readyz')]);
+    expect(readiness.map((res) => res.status)).toEqual([200, 200, 200]);
+    expect(await workerConnections()).toBeGreaterThan(0);
+    await Promise.all(pending.splice(0));
+    await expect.poll(workerConnections, { timeout: 5000 }).toBe(0);
+  });
 });
