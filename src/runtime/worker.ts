@@ -50,7 +50,10 @@ function serve(config: Config, store: Store, kind: 'redis' | 'memory', userAgent
 }
 
 function startIsolate(env: Env): Isolate {
-  const { config } = loadConfig(env, () => env.HANGLINK_CATEGORIES ?? JSON.stringify(defaultCategories));
+  const { config, generated } = loadConfig(env, () => env.HANGLINK_CATEGORIES ?? JSON.stringify(defaultCategories));
+  // In development, as the Node entry does; each isolate makes its own, so set them for more than a try-out.
+  if (generated.adminToken !== undefined) console.log(`hanglink: development mode, generated HANGLINK_ADMIN_TOKEN=${generated.adminToken}`);
+  if (generated.signingKey !== undefined) console.log(`hanglink: development mode, generated HANGLINK_SIGNING_KEYS=${generated.signingKey}`);
   const userAgents = new UserAgentCache();
   const flushes = new RepeatedFailureLog((line) => console.error(line), {
     failed: 'hanglink: flush failed, clicks and impressions not written',
