@@ -18,8 +18,15 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const DEFAULT_RANGE_MS = 7 * DAY_MS;
 
-// The range bounds the buckets one query reads per group: a month of hours (744) or 400 days.
+// The range bounds the buckets one query reads per group: a month of hours (744) or 400 days. A range
+// reads every bucket it touches, so one that does not start and end on the hour (or UTC midnight) reads
+// a bucket more than its length: the buckets are counted, not the length.
 export const MAX_RANGE_DAYS: Record<Interval, number> = { hour: 31, day: 400, total: 400 };
+
+// Bucket names and the rows' starts hold four-digit years.
+const EARLIEST_MS = Date.parse('0000-01-01T00:00:00Z');
+const LATEST_MS = Date.parse('+010000-01-01T00:00:00Z');
+const outOfYears = (field: 'from' | 'to') => invalid('invalid-date', `${field} must fall within the years 0000 to 9999.`, { field });
 
 // A date alone means UTC midnight; a time must carry its offset, since a bare local time names no instant.
 const INSTANT =
@@ -36,7 +43,9 @@ function parseInstant(field: 'from' | 'to', value: string): number {
   if (Number.isNaN(wallClock) || new Date(wallClock).toISOString().slice(0, 19) !== `${date}T${time}`) throw refusal();
   if (Number(offsetHours) > 23 || Number(offsetMinutes) > 59) throw refusal();
   const offsetMs = (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000;
-  return sign === '-' ? wallClock + offsetMs : wallClock - offsetMs;
+  const instant = sign === '-' ? wallClock + offsetMs : wallClock - offsetMs;
+  if (instant < EARLIEST_MS || instant >= LATEST_MS) throw outOfYears(field);
+  return instant;
 }
 
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T, field: string, code: string): T {
@@ -56,12 +65,19 @@ export function parseStatsQuery(
   const interval = oneOf(q.interval, INTERVALS, 'day', 'interval', 'invalid-interval');
   const toMs = q.to === undefined ? nowMs : parseInstant('to', q.to);
   const fromMs = q.from === undefined ? toMs - DEFAULT_RANGE_MS : parseInstant('from', q.from);
+  if (fromMs < EARLIEST_MS) throw outOfYears('from');
   if (fromMs >= toMs) {
     throw invalid('invalid-range', 'from must be before to.', { field: 'from' });
   }
   const maxDays = MAX_RANGE_DAYS[interval];
-  if (toMs - fromMs > maxDays * DAY_MS) {
-    throw invalid('range-too-long', `A range per ${interval} may span at most ${maxDays} days.`, { field: 'from', maxDays });
+  const bucketMs = interval === 'hour' ? HOUR_MS : DAY_MS;
+  const bucketsRead = (Math.ceil(toMs / bucketMs) - Math.floor(fromMs / bucketMs)) * bucketMs;
+  if (bucketsRead > maxDays * DAY_MS) {
+    const buckets = interval === 'hour' ? 'hours' : 'UTC days';
+    throw invalid('range-too-long', `A range per ${interval} may span at most ${maxDays} days, counting every one of the ${buckets} it touches.`, {
+      field: 'from',
+      maxDays,
+    });
   }
   return { groupBy, fromMs, toMs, interval };
 }

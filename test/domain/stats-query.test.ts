@@ -127,4 +127,28 @@ describe('parseStatsQuery', () => {
       code: 'range-too-long',
     });
   });
+
+  it('counts every bucket a range touches: one not on the hour or UTC midnight reads one more', () => {
+    // 400 local days at +08:00 touch 401 UTC days; 399 of them touch 400.
+    expect(refusal(() => parseStatsQuery({ from: '2025-01-01T00:00:00+08:00', to: '2026-02-05T00:00:00+08:00' }, NOW))).toMatchObject({
+      code: 'range-too-long',
+      extra: { maxDays: 400 },
+    });
+    const taken = parseStatsQuery({ from: '2025-01-01T00:00:00+08:00', to: '2026-02-04T00:00:00+08:00' }, NOW);
+    expect(bucketsCovering(taken.fromMs, taken.toMs, 'day')).toHaveLength(400);
+    // 31 days from half past an hour touch 745 hours.
+    expect(refusal(() => parseStatsQuery({ from: '2025-03-01T00:30:00Z', to: '2025-04-01T00:30:00Z', interval: 'hour' }, NOW))).toMatchObject({
+      code: 'range-too-long',
+    });
+  });
+
+  it('refuses instants outside the years 0000 to 9999, whose buckets could not be named', () => {
+    expect(refusal(() => parseStatsQuery({ from: '9999-12-31', to: '9999-12-31T23:00:00-05:00' }, NOW))).toMatchObject({
+      code: 'invalid-date',
+      extra: { field: 'to' },
+    });
+    // Without from, the range is the 7 days before to: here they reach back past year 0.
+    expect(refusal(() => parseStatsQuery({ to: '0000-01-02' }, NOW))).toMatchObject({ code: 'invalid-date', extra: { field: 'from' } });
+    expect(parseStatsQuery({ from: '0000-01-01', to: '0000-01-02' }, NOW).fromMs).toBe(Date.parse('0000-01-01T00:00:00Z'));
+  });
 });
