@@ -660,4 +660,19 @@ describe('exporting clicks as CSV', () => {
       await gw.close();
     }
   });
+
+  it('defuses what the user-agent parser copies out of a visitor’s text too (a browser version)', async () => {
+    const gw = await testGateway();
+    try {
+      const { apiKey } = await gw.merchant();
+      const link = await gw.mint(apiKey);
+      await gw.request(`/${link.code}`, { headers: { 'user-agent': 'Mozilla/5.0 Chromium/-A1-B2 Safari' } });
+      await gw.flush();
+      const text = await (await gw.request('/v1/clicks', { key: apiKey, headers: { accept: 'text/csv' } })).text();
+      expect(text).toContain(`"'-A1-B2"`);
+      expect(text).not.toMatch(/(^|,)"-A1-B2"/m);
+    } finally {
+      await gw.close();
+    }
+  });
 });

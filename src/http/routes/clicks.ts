@@ -31,9 +31,10 @@ function row(click: ClassifiedClick) {
   return Object.fromEntries(COLUMNS.map((column) => [column, column === 'at' ? new Date(click.at).toISOString() : click[column]]));
 }
 
-// Text a visitor controls; a spreadsheet would run it as a formula if it starts with = + - @.
-// Ids and times are ours and exported exactly, so a program can join them to landings and orders.
-const FREE_TEXT = new Set<string>(['referrer', 'userAgent', 'acceptLanguage']);
+// Text a visitor controls, or that the user-agent parser copies out of it (a version after "Chromium/",
+// say); a spreadsheet would run it as a formula if it starts with = + - @. Ids and times are ours and
+// exported exactly, so a program can join them to landings and orders.
+const FREE_TEXT = new Set<string>(['referrer', 'userAgent', 'acceptLanguage', 'os', 'osVersion', 'browser', 'browserVersion', 'deviceType', 'platform', 'inApp']);
 
 // RFC 4180: quote every field and double its quotes.
 function csvField(column: string, value: unknown): string {
