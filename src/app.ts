@@ -8,6 +8,7 @@ import { randomIds } from './ids.js';
 import type { AppEnv } from './http/env.js';
 import { adminAuth, merchantAuth } from './http/middleware/auth.js';
 import { limitBody, limitJsonDepth, requireJson } from './http/middleware/body.js';
+import { noStore } from './http/middleware/no-store.js';
 import { merchantRateLimit } from './http/middleware/rate-limit.js';
 import { problemBody, problemResponse, toProblemResponse } from './http/problems.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps): BuiltApp {
   const linkCache = new LinkCache(store, { ...config.linkCache, allowedHosts: config.allowedHosts, now });
   const app = new OpenAPIHono<AppEnv>();
 
+  app.use('/v1/*', noStore);
   app.use('/v1/admin/*', adminAuth(config.adminToken));
   const authenticate = merchantAuth(store);
   const rateLimit = merchantRateLimit(store, config.apiRateLimitPerMinute, now);

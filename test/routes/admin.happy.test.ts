@@ -23,6 +23,8 @@ describe('POST /v1/admin/merchants', () => {
     const res = await createMerchant('Acme Beauty');
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    // It carries the key: no cache may keep it.
+    expect(res.headers.get('cache-control')).toBe('no-store');
     const body = (await res.json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(['apiKey', 'approvedCategories', 'createdAt', 'currency', 'id', 'name']);
     expect(body).toMatchObject({ name: 'Acme Beauty', approvedCategories: [], currency: 'CNY', createdAt: '2031-05-06T07:08:09.000Z' });
@@ -48,6 +50,7 @@ describe('POST /v1/admin/merchants', () => {
     const { apiKey } = await gw.merchant('Works at once');
     const res = await gw.request('/v1/links', { key: apiKey });
     expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.json()).toEqual({ links: [], nextCursor: null });
   });
 
