@@ -10,6 +10,10 @@ export function nodeClientIp(trustProxy: boolean, forwardedFor: string | undefin
   return socketAddress;
 }
 
+// A Host @hono/node-server takes as it is; any other (missing, odd, upper case) goes to the app, which
+// vets it. The fast path must refuse nothing the app would not, nor serve anything the app refuses.
+const PLAIN_HOST = /^[a-z0-9._-]+(?::\d{1,5})?$/;
+
 function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -28,7 +32,13 @@ export function withFastTaps(
   return (request, response) => {
     const url = request.url ?? '';
     const method = request.method ?? '';
-    if ((method === 'GET' || method === 'HEAD') && url.length > 1 && url.indexOf('/', 1) === -1) {
+    if (
+      (method === 'GET' || method === 'HEAD') &&
+      url.charCodeAt(0) === 47 &&
+      url.length > 1 &&
+      url.indexOf('/', 1) === -1 &&
+      PLAIN_HOST.test(request.headers.host ?? '')
+    ) {
       const queryAt = url.indexOf('?');
       const tap: Tap = {
         method,

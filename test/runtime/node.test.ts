@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { SHOPPER_USER_AGENT } from '../helpers/app.js';
@@ -6,6 +7,17 @@ import { sleep } from '../helpers/load.js';
 import { storedLinkClicks, testRedis, type TestRedis } from '../helpers/redis.js';
 
 const ADMIN = 'runtime-admin-token-0123456789';
+
+/** Sends a request as written, and reads the status of its answer. */
+function rawStatus(port: number, request: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1] ?? 0)));
+  });
+}
 const api = (port: number, path: string, key: string, body: unknown) => postJson(`http://127.0.0.1:${port}`, path, key, body);
 
 describe('the Node entry (npm start)', () => {
@@ -83,6 +95,16 @@ describe('the Node entry (npm start)', () => {
       expect(shape(fast).location).toBe(`https://item.taobao.com/item.htm?id=7&hl_cid=*&hl_lid=${link.code}&hl_nid=note-7&hl_ts=*&hl_kid=k1&hl_sig=*#top`);
       const head = await fetch(`http://127.0.0.1:${port}/${link.code}`, { method: 'HEAD', redirect: 'manual' });
       expect(head.status).toBe(302);
+
+      // What the app refuses, the fast path does not serve, the link cached or not: a Host no server
+      // would take, none at all, a target that is no path.
+      for (const raw of [
+        `GET /${link.code} HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n`,
+        `GET /${link.code} HTTP/1.0\r\n\r\n`,
+        `GET *${link.code} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      ]) {
+        expect(await rawStatus(port, raw), raw).toBe(400);
+      }
 
       gateway.child.kill('SIGTERM');
       expect(await exitCode(gateway.child)).toBe(0);
