@@ -56,6 +56,22 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
   return value as T;
 }
 
+// A query reads one hash per group and bucket, and answers a row per group and interval: this many at
+// most (1,000 links for 50 days, or 67 links by the hour over a month), so that one query cannot hold
+// Redis or the gateway for seconds.
+export const MAX_BUCKETS_READ = 50_000;
+
+/** Refuses a query that would read more than MAX_BUCKETS_READ group buckets. */
+export function checkQuerySize(groups: number, bucketsPerGroup: number): void {
+  if (groups * bucketsPerGroup > MAX_BUCKETS_READ) {
+    throw invalid(
+      'query-too-large',
+      `This query reads ${groups} groups over ${bucketsPerGroup} buckets each; at most ${MAX_BUCKETS_READ.toLocaleString('en')} in all: shorten the range, ask per day rather than per hour, or group by note, campaign or merchant.`,
+      { groups, buckets: bucketsPerGroup, maxBucketsRead: MAX_BUCKETS_READ },
+    );
+  }
+}
+
 /** Reads GET /v1/stats' query: by default the last 7 days up to now, by merchant, per day. */
 export function parseStatsQuery(
   q: { groupBy?: string; from?: string; to?: string; interval?: string },

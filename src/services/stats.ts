@@ -1,5 +1,5 @@
 import { addCounters, type Counters, emptyCounters, funnelFigures } from '../domain/funnel.js';
-import type { StatsQuery } from '../domain/stats-query.js';
+import { checkQuerySize, type StatsQuery } from '../domain/stats-query.js';
 import { bucketsCovering, bucketStart } from '../domain/time-buckets.js';
 import type { AttributionStore, GroupCounters, StatsStore } from '../store/types.js';
 
@@ -35,6 +35,7 @@ function spendPerInterval(periods: Map<string, number>, query: StatsQuery, dayBu
 export async function funnelReport(store: StatsStore & AttributionStore, merchantId: string, query: StatsQuery) {
   const buckets = bucketsCovering(query.fromMs, query.toMs, query.interval === 'hour' ? 'hour' : 'day');
   const intervals = query.interval === 'total' ? ['total'] : buckets;
+  checkQuerySize(await store.countGroups(merchantId, query.groupBy), buckets.length);
   const counted = await store.readCounters(merchantId, query.groupBy, buckets);
   const spendByGroup = new Map<string, Map<string, number>>();
   if (query.groupBy === 'campaign' || query.groupBy === 'merchant') {

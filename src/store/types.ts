@@ -71,6 +71,8 @@ export interface StatsStore {
   clickCounts(codes: readonly string[]): Promise<Map<string, number>>;
   /** Every group of this type with counts in any of the buckets, keyed by group id ('' for "no campaign"). */
   readCounters(merchantId: string, groupType: GroupType, buckets: readonly string[]): Promise<Map<string, GroupCounters>>;
+  /** How many groups of this type have counts in any bucket: those readCounters reads. */
+  countGroups(merchantId: string, groupType: GroupType): Promise<number>;
 }
 
 /** Where a click came from: what its marker keeps for the attribution window. */

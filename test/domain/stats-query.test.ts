@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HanglinkError } from '../../src/domain/errors.js';
-import { parseStatsQuery } from '../../src/domain/stats-query.js';
+import { checkQuerySize, parseStatsQuery } from '../../src/domain/stats-query.js';
 import { bucketsCovering } from '../../src/domain/time-buckets.js';
 
 const HOUR = 3_600_000;
@@ -150,5 +150,15 @@ describe('parseStatsQuery', () => {
     // Without from, the range is the 7 days before to: here they reach back past year 0.
     expect(refusal(() => parseStatsQuery({ to: '0000-01-02' }, NOW))).toMatchObject({ code: 'invalid-date', extra: { field: 'from' } });
     expect(parseStatsQuery({ from: '0000-01-01', to: '0000-01-02' }, NOW).fromMs).toBe(Date.parse('0000-01-01T00:00:00Z'));
+  });
+});
+
+describe('checkQuerySize', () => {
+  it('takes a query of up to 50,000 group buckets and refuses one more, saying how to narrow it', () => {
+    expect(() => checkQuerySize(1000, 50)).not.toThrow();
+    expect(() => checkQuerySize(0, 744)).not.toThrow();
+    const error = refusal(() => checkQuerySize(1000, 51));
+    expect(error).toMatchObject({ kind: 'invalid', code: 'query-too-large', extra: { groups: 1000, buckets: 51, maxBucketsRead: 50_000 } });
+    expect(error.detail).toContain('shorten the range');
   });
 });

@@ -240,6 +240,25 @@ describe('GET /v1/stats refusals', () => {
     expect((await stats('interval=hour&from=2026-01-01&to=2026-02-01')).status).toBe(200);
     expect((await stats('interval=day&from=2024-01-01&to=2025-02-04')).status).toBe(200);
   });
+
+  it('a query that would read more than 50,000 group buckets, naming how to narrow it', async () => {
+    // 68 links, each tapped once, by the hour over a month: 68 × 744 = 50,592 buckets.
+    const { apiKey } = await gw.merchant('Many links');
+    const bulk = await gw.request('/v1/links/bulk', {
+      method: 'POST',
+      key: apiKey,
+      json: { items: Array.from({ length: 68 }, (_, i) => ({ url: `https://item.taobao.com/item.htm?id=${i}`, noteId: 'many', category: 'beauty' })) },
+    });
+    const codes = ((await bulk.json()) as { results: { link: { code: string } }[] }).results.map((result) => result.link.code);
+    for (const code of codes) expect((await gw.request(`/${code}`)).status).toBe(302);
+    await gw.flush();
+    const month = `from=${new Date(gw.clock.now - 31 * DAY_MS + 3_600_000).toISOString().slice(0, 13)}:00:00Z`;
+    const body = await refused(() => send(`/v1/stats?groupBy=link&interval=hour&${month}`, { key: apiKey }), 400, 'query-too-large');
+    expect(body).toMatchObject({ groups: 68, maxBucketsRead: 50_000 });
+    // By note, or per day, the same range is answered.
+    expect((await send(`/v1/stats?groupBy=note&interval=hour&${month}`, { key: apiKey })).status).toBe(200);
+    expect((await send(`/v1/stats?groupBy=link&interval=day&${month}`, { key: apiKey })).status).toBe(200);
+  });
 });
 
 describe('GET /v1/clicks refusals', () => {

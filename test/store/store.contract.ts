@@ -636,6 +636,15 @@ export function describeStoreContract(name: string, make: (options?: StoreOption
         );
       });
 
+      it('counts the groups of each type that have counts, per merchant', async () => {
+        expect(await store.countGroups('m1', 'merchant')).toBe(1);
+        expect(await store.countGroups('m1', 'campaign')).toBe(2);
+        expect(await store.countGroups('m1', 'note')).toBe(2);
+        expect(await store.countGroups('m1', 'link')).toBe(3);
+        expect(await store.countGroups('m2', 'link')).toBe(1);
+        expect(await store.countGroups('m3', 'link')).toBe(0);
+      });
+
       it('counts per campaign, with links without a campaign under ""', async () => {
         expect(await store.readCounters('m1', 'campaign', BUCKETS)).toEqual(
           groups({

@@ -230,6 +230,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return result;
     },
 
+    async countGroups(merchantId, groupType) {
+      return counters.get(merchantId)?.get(groupType)?.size ?? 0;
+    },
+
     recordedClicks(merchantId) {
       return (clickStreams.get(merchantId) ?? []).map((click) => ({ ...click }));
     },

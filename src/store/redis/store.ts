@@ -231,6 +231,11 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       return result;
     },
 
+    async countGroups(merchantId, groupType) {
+      const [, groups] = (await execAll(countedPipeline().scard(keys.counterGroups(merchantId, groupType)))) as [unknown, number];
+      return groups;
+    },
+
     async countRequest(subject, window, windowMs) {
       const key = keys.rateWindow(subject, window);
       const [count] = (await execAll(redis.multi().incr(key).pexpire(key, windowMs * 2))) as [number];
