@@ -40,10 +40,10 @@ function parseHolder(text: string, thisHost: string): Holder | null {
  * Claims a spool for one process: two appending to one file would interleave their clicks and each
  * replay the other's. The lock names its holder's pid and host, and the holder touches it every
  * `keepFreshMs`. Whether a holder is alive can be asked of the system only on its own host (in its
- * own pid namespace): in containers sharing a volume every gateway may be pid 1. So a lock is taken
- * over at once only from a dead process on this host, or from an earlier life of this very process
- * (a restarted container: same host, same pid); from anywhere else once nobody has touched it for
- * `staleAfterMs`, which start-up waits out.
+ * own pid namespace): in containers sharing a volume every gateway may be pid 1, under one host name
+ * too. So a lock is taken over at once only from another pid on this host that is gone; any other
+ * (another host, or this pid: a container restarted in place, or a twin) once nobody has touched it
+ * for `staleAfterMs`, which start-up waits out.
  */
 export class SpoolLock {
   private readonly timer: ReturnType<typeof setInterval>;
@@ -63,39 +63,45 @@ export class SpoolLock {
   static async claim(spoolPath: string, timing: SpoolLockTiming = SPOOL_LOCK_TIMING): Promise<SpoolLock> {
     const path = `${spoolPath}.lock`;
     const me: Holder = { pid: process.pid, host: hostname(), token: randomBytes(9).toString('base64url') };
-    const text = `${me.pid} ${me.host} ${me.token}\n`;
-    try {
-      await writeFile(path, text, { flag: 'wx' });
-      return new SpoolLock(path, me, timing);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
     const giveUpAt = Date.now() + timing.staleAfterMs + timing.keepFreshMs;
     for (;;) {
-      const held = await readFile(path, 'utf8').then((lock) => parseHolder(lock, me.host), () => null);
-      const touched = await stat(path).then((s) => s.mtimeMs, () => 0);
-      const sameHost = held !== null && held.host === me.host;
-      const takeOver =
-        held === null ||
-        (sameHost && (held.pid === me.pid || !processAlive(held.pid))) ||
-        Date.now() - touched >= timing.staleAfterMs;
-      if (takeOver) break;
-      if (sameHost || Date.now() >= giveUpAt) {
-        const where = sameHost ? '' : ` on ${held.host}`;
-        throw new SpoolInUseError(`click spool ${spoolPath} is in use by process ${held.pid}${where}: give each gateway process its own HANGLINK_CLICK_SPOOL`);
+      try {
+        await writeFile(path, `${me.pid} ${me.host} ${me.token}\n`, { flag: 'wx' });
+        return new SpoolLock(path, me, timing);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const found = await readFile(path, 'utf8').catch(() => null);
+      const touched = await stat(path).then((s) => s.mtimeMs, () => null);
+      // Gone meanwhile: its holder released it, or another process moved it aside.
+      if (found === null || touched === null) continue;
+      // Unreadable as a lock (one being written this instant, say): judged by its age alone.
+      const held = parseHolder(found, me.host);
+      const onThisHost = held !== null && held.host === me.host && held.pid !== me.pid;
+      if ((onThisHost && !processAlive(held.pid)) || Date.now() - touched >= timing.staleAfterMs) {
+        await SpoolLock.moveAside(path, found, me.token);
+        continue;
+      }
+      if (onThisHost || Date.now() >= giveUpAt) {
+        const where = onThisHost || held === null ? '' : ` on ${held.host}`;
+        throw new SpoolInUseError(
+          `click spool ${spoolPath} is in use by process ${held?.pid ?? '(unknown)'}${where}: give each gateway process its own HANGLINK_CLICK_SPOOL`,
+        );
       }
       await sleep(Math.min(250, timing.keepFreshMs));
     }
-    // Replaced whole (a rename is atomic), then read back: of two processes taking over at once, the
-    // one whose lock was replaced by the other's steps back.
-    const mine = `${path}.${me.token}`;
-    await writeFile(mine, text);
-    await rename(mine, path);
-    await sleep(50);
-    if (parseHolder(await readFile(path, 'utf8').catch(() => ''), me.host)?.token !== me.token) {
-      throw new SpoolInUseError(`click spool ${spoolPath} was claimed by another process starting at the same time: give each gateway process its own HANGLINK_CLICK_SPOOL`);
-    }
-    return new SpoolLock(path, me, timing);
+  }
+
+  /**
+   * Takes a lock whose holder is gone out of the way, for a fresh one to be created in its place. Moved,
+   * not overwritten: of two processes doing this at once only one moves it; should the file moved be
+   * another than the one judged (a fresh lock made meanwhile), it is put back.
+   */
+  private static async moveAside(path: string, judged: string, token: string): Promise<void> {
+    const aside = `${path}.${token}`;
+    if (!(await rename(path, aside).then(() => true, () => false))) return;
+    if ((await readFile(aside, 'utf8').catch(() => judged)) === judged) await rm(aside, { force: true });
+    else await rename(aside, path);
   }
 
   /** Stops keeping the lock fresh and removes it, unless another process has taken it over since. */

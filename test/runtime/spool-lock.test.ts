@@ -44,16 +44,37 @@ describe('the spool lock', () => {
     expect(readFileSync(lockFile, 'utf8')).toContain('parents-token');
   });
 
-  it('takes over at once from a process on this host that is gone, and from an earlier life of this pid', async () => {
-    for (const pid of [2147483646, process.pid]) {
-      writeFileSync(lockFile, `${pid} ${hostname()} old-token\n`);
-      const startedAt = Date.now();
-      const lock = await claim();
-      expect(Date.now() - startedAt).toBeLessThan(TIMING.staleAfterMs);
-      holderIs(process.pid);
-      held.splice(held.indexOf(lock), 1);
-      await lock.release();
+  it('takes over at once from another process on this host that is gone', async () => {
+    writeFileSync(lockFile, `2147483646 ${hostname()} old-token\n`);
+    const startedAt = Date.now();
+    await claim();
+    expect(Date.now() - startedAt).toBeLessThan(TIMING.staleAfterMs);
+    holderIs(process.pid);
+  });
+
+  it('takes a lock naming this very pid and host (a container restarted in place, or a twin) only once it is stale', async () => {
+    writeFileSync(lockFile, `${process.pid} ${hostname()} twin-token\n`);
+    const keepFresh = setInterval(() => utimesSync(lockFile, new Date(), new Date()), TIMING.keepFreshMs);
+    try {
+      await expect(claim()).rejects.toBeInstanceOf(SpoolInUseError);
+    } finally {
+      clearInterval(keepFresh);
     }
+    const startedAt = Date.now();
+    await claim();
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(TIMING.staleAfterMs - 2 * TIMING.keepFreshMs);
+    holderIs(process.pid);
+  });
+
+  it('does not take a lock it cannot read (one being written this instant) while it is fresh', async () => {
+    writeFileSync(lockFile, '');
+    const keepFresh = setInterval(() => utimesSync(lockFile, new Date(), new Date()), TIMING.keepFreshMs);
+    try {
+      await expect(claim()).rejects.toBeInstanceOf(SpoolInUseError);
+    } finally {
+      clearInterval(keepFresh);
+    }
+    expect(readFileSync(lockFile, 'utf8')).toBe('');
   });
 
   it('refuses a lock another host keeps fresh, even one naming this pid, as every container’s gateway may be pid 1', async () => {
