@@ -70,8 +70,14 @@ async function servedFor(current: Isolate): Promise<{ served: Served; done: () =
   // opens its own connection, and closes it once what the request buffered is written.
   // A second at most for it: while Redis is away every request waits that long, then answers 503.
   const { store, ready } = openStore(current.config, (line) => console.log(line), { readyWaitMs: 1000 });
-  await ready;
-  return { served: serve(current.config, store, 'redis', current.userAgents), done: () => store.close().catch(() => {}) };
+  const done = () => store.close().catch(() => {});
+  try {
+    await ready;
+  } catch (error) {
+    await done();
+    throw error;
+  }
+  return { served: serve(current.config, store, 'redis', current.userAgents), done };
 }
 
 export default {

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredClick } from '../../src/domain/click.js';
 import { minuteOf } from '../../src/domain/time-buckets.js';
@@ -276,5 +277,20 @@ describe('redis store specifics', () => {
     const store = createRedisStore(server.redis, { prefix: server.prefix });
     await store.close();
     await expect(store.ping()).rejects.toThrow();
+  });
+});
+
+describe('closing the Redis store', () => {
+  it('stops a client that never reached Redis from trying again, where QUIT had no connection to go over', async () => {
+    const client = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    const store = createRedisStore(client, { prefix: 'hl-never-connected:' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await store.close();
+    let attempts = 0;
+    client.on('reconnecting', () => attempts++);
+    // ioredis waits 50 ms more before each attempt: a client still trying tries again within this.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(attempts).toBe(0);
   });
 });

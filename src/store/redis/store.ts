@@ -259,7 +259,9 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
     },
 
     async close() {
-      await redis.quit();
+      // QUIT needs a connection: a client that never got one (Redis away) would keep trying to reconnect.
+      if (redis.status === 'ready') await redis.quit();
+      else redis.disconnect();
     },
   };
 }
