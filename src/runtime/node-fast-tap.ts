@@ -12,7 +12,7 @@ export function nodeClientIp(trustProxy: boolean, forwardedFor: string | undefin
 
 // A Host @hono/node-server takes as it is; any other (missing, odd, upper case) goes to the app, which
 // vets it. The fast path must refuse nothing the app would not, nor serve anything the app refuses.
-const PLAIN_HOST = /^[a-z0-9._-]+(?::\d{1,5})?$/;
+const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:\d{1,4}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?$/;
 
 function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];

@@ -63,7 +63,7 @@ async function changeLink(deps: LinkServiceDeps, merchant: Merchant, code: strin
       deps.onChange(code);
       return changed;
     }
-    await retryPause(attempt);
+    if (attempt < SAVE_ATTEMPTS - 1) await retryPause(attempt);
   }
   throw new HanglinkError('conflict', 'link-busy', 'Link busy', `Link "${code}" kept changing while this change was made; retry the request.`);
 }

@@ -102,6 +102,7 @@ describe('the Node entry (npm start)', () => {
         `GET /${link.code} HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n`,
         `GET /${link.code} HTTP/1.0\r\n\r\n`,
         `GET *${link.code} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        `GET /${link.code} HTTP/1.1\r\nHost: go.example:99999\r\nConnection: close\r\n\r\n`,
       ]) {
         expect(await rawStatus(port, raw), raw).toBe(400);
       }
