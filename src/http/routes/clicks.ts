@@ -31,15 +31,16 @@ function row(click: ClassifiedClick) {
   return Object.fromEntries(COLUMNS.map((column) => [column, column === 'at' ? new Date(click.at).toISOString() : click[column]]));
 }
 
-// Text a visitor controls, or that the user-agent parser copies out of it (a version after "Chromium/",
-// say); a spreadsheet would run it as a formula if it starts with = + - @. Ids and times are ours and
-// exported exactly, so a program can join them to landings and orders.
-const FREE_TEXT = new Set<string>(['referrer', 'userAgent', 'acceptLanguage', 'os', 'osVersion', 'browser', 'browserVersion', 'deviceType', 'platform', 'inApp']);
+// Ids, times and kinds the gateway writes itself, exported exactly so a program can join them to landings
+// and orders. Every other column comes from a visitor's text, or from what the user-agent parser copies
+// out of it (a version after "Chromium/", say): a spreadsheet would run it as a formula if it starts with
+// = + - @, so it is defused, and so is any column added later unless it is named here.
+const OURS = new Set<string>(['clickId', 'at', 'kind', 'linkCode', 'noteId', 'campaignId', 'route', 'bot', 'visitorId', 'ipPrefix']);
 
 // RFC 4180: quote every field and double its quotes.
 function csvField(column: string, value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);
-  return `"${(FREE_TEXT.has(column) && /^[=+\-@]/.test(text) ? `'${text}` : text).replaceAll('"', '""')}"`;
+  return `"${(!OURS.has(column) && /^[=+\-@]/.test(text) ? `'${text}` : text).replaceAll('"', '""')}"`;
 }
 
 const exportClicks = createRoute({
@@ -70,7 +71,7 @@ export function clickRoutes(store: AttributionStore, now: () => number): OpenAPI
     const body = csv
       ? [COLUMNS.join(','), ...page.clicks.map((click) => Object.entries(row(click)).map(([column, value]) => csvField(column, value)).join(','))].join('\r\n') + '\r\n'
       : page.clicks.map((click) => `${JSON.stringify(row(click))}\n`).join('');
-    const headers: Record<string, string> = { 'content-type': csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'cache-control': 'no-store' };
+    const headers: Record<string, string> = { 'content-type': csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson' };
     if (page.nextCursor !== null) {
       const next = new URL(c.req.url);
       next.searchParams.set('cursor', page.nextCursor);
